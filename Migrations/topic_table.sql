@@ -1,0 +1,15 @@
+-- Template of a topic's event table. `{table}` is replaced by `topic_<id>`, where <id> is the
+-- integer id from `topics`; nothing derived from user input is ever spliced here.
+-- A migration that changes this template must also rewrite the existing topic tables.
+CREATE TABLE {table} (
+    seq       INTEGER PRIMARY KEY,                   -- per topic, strictly increasing, never reused
+    type      INTEGER NOT NULL CHECK (type IN (0, 1)), -- 0: object, 1: end of stream
+    time      INTEGER NOT NULL,                      -- producer time
+    evict     INTEGER NOT NULL DEFAULT 0 CHECK (evict IN (0, 1)),
+    encoding  TEXT,                                  -- codec tag of the payload / object
+    size      INTEGER NOT NULL DEFAULT 0,            -- payload bytes
+    payload   BLOB,                                  -- inline object (no object store)
+    key       BLOB,                                  -- object key (16 bytes) in an object store
+    store     INTEGER REFERENCES stores (id),        -- NULL: this file's `objects` table
+    metadata  TEXT                                   -- JSON object; NULL when empty
+);

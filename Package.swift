@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "StreamLog",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "StreamLog", targets: ["StreamLog"]),
+        .executable(name: "streamlog", targets: ["StreamLogCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "StreamLogCSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        // The versioned SQL schema. The files live in the top-level Migrations/ folder and are
+        // compiled into the binary, so an installed `streamlog` needs no resource bundle.
+        .target(
+            name: "StreamLogMigrations",
+            path: "Migrations",
+            exclude: ["README.md"],
+            resources: [
+                .embedInCode("v0001_initial.sql"),
+                .embedInCode("v0002_consumers.sql"),
+                .embedInCode("topic_table.sql"),
+            ]
+        ),
+        .target(
+            name: "StreamLog",
+            dependencies: [
+                "StreamLogCSQLite",
+                "StreamLogMigrations",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "StreamLogCLI",
+            dependencies: [
+                "StreamLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "StreamLogTests",
+            dependencies: ["StreamLog", "StreamLogMigrations"]
+        ),
+        .testTarget(
+            name: "StreamLogCLITests",
+            dependencies: ["StreamLog", "StreamLogCLI"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

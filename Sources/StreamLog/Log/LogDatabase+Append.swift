@@ -1,0 +1,126 @@
+import Foundation
+
+extension LogDatabase {
+    /// Appends `events` to `topic` as one batch: one transaction, so readers see all of it or
+    /// none of it. Creates the topic on first use.
+    ///
+    /// Each event gets the next seq of the topic and the batch's append time (never earlier than
+    /// the topic's newest event). An end-of-stream event may only come last; it closes the topic.
+    ///
+    /// - Returns: the seqs given to the batch, `nil` for an empty batch.
+    /// - Throws: `.topicClosed` when the topic already has its end-of-stream event,
+    ///   `.invalidArgument` for a bad topic name or an end-of-stream event before the last place.
+    @discardableResult
+    public func append(_ events: [Event], to topic: String) throws -> ClosedRange<Int64>? {
+        try append(events, objects: [], to: topic)
+    }
+
+    /// Appends `events` and puts `objects` into this file's object store in the same transaction,
+    /// so no event can refer to an object that was not committed (and no object is left behind
+    /// when the append fails).
+    @discardableResult
+    public func append(_ events: [Event], objects: [PendingObject], to topic: String) throws -> ClosedRange<Int64>? {
+        try TopicName.validate(topic)
+        if let index = events.firstIndex(where: \.isEndOfStream), index != events.count - 1 {
+            throw StreamLogError(
+                .invalidArgument, "end-of-stream must be the last event of a batch (topic \(quoted(topic)))")
+        }
+        guard !events.isEmpty || !objects.isEmpty else { return nil }
+        return try write { connection in
+            for object in objects {
+                try ObjectStore.insert(object, in: connection)
+            }
+            guard !events.isEmpty else { return nil }
+            let record = try topicRecord(topic, create: true, in: connection)!
+            return try appendRows(events, to: record, in: connection)
+        }
+    }
+
+    /// Inserts the rows of one batch inside the caller's write transaction.
+    func appendRows(_ events: [Event], to record: TopicRecord, in connection: Connection) throws -> ClosedRange<Int64> {
+        let (first, time) = try reserveSeqs(events.count, for: record, in: connection)
+        let insert = try connection.cached(
+            "INSERT INTO \(record.table) (seq, type, time, evict, encoding, size, payload, key, store, metadata) "
+                + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+        var metadataJSON: [UInt8] = []
+        var seq = first
+        for event in events {
+            insert.bind(seq, at: 1)
+            insert.bind(event.kind.rawValue, at: 2)
+            insert.bind(time.microsecondsSinceEpoch, at: 3)
+            insert.bind(event.evict, at: 4)
+            insert.bind(event.encoding, at: 5)
+            insert.bind(event.size, at: 6)
+            insert.bind(event.store?.id, at: 9)
+            metadataJSON.removeAll(keepingCapacity: true)
+            MetadataCoding.encode(event.metadata, into: &metadataJSON)
+            // The payload, key and metadata are bound without copies: the closures keep their
+            // buffers alive until the row is stepped.
+            try withOptionalBytes(event.payload) { payload in
+                try withOptionalKey(event.key) { key in
+                    try metadataJSON.withUnsafeBytes { metadata in
+                        if let payload { insert.bindNoCopy(blob: payload, at: 7) } else { insert.bindNull(at: 7) }
+                        if let key { insert.bindNoCopy(blob: key, at: 8) } else { insert.bindNull(at: 8) }
+                        if metadata.isEmpty { insert.bindNull(at: 10) } else { insert.bindNoCopy(text: metadata, at: 10) }
+                        defer { insert.reset() }
+                        try insert.step()
+                    }
+                }
+            }
+            seq += 1
+        }
+        if events.last?.isEndOfStream == true {
+            try connection.cached("UPDATE topics SET closed_at = ?2 WHERE id = ?1").run {
+                $0.bind(record.id, at: 1)
+                $0.bind(time.microsecondsSinceEpoch, at: 2)
+            }
+        }
+        return first...(seq - 1)
+    }
+
+    /// Takes `count` seqs from the topic's counter (seqs are never reused, whatever was deleted)
+    /// and the batch time (never earlier than the topic's newest event), or throws `.topicClosed`.
+    private func reserveSeqs(_ count: Int, for record: TopicRecord, in connection: Connection) throws -> (Int64, Timestamp) {
+        let reserved = try connection.cached(
+            "UPDATE topics SET next_seq = next_seq + ?1, last_time = max(last_time, ?3) "
+                + "WHERE id = ?2 AND closed_at IS NULL RETURNING next_seq - ?1, last_time"
+        ).queryOne({
+            $0.bind(count, at: 1)
+            $0.bind(record.id, at: 2)
+            $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
+        }) { ($0.int64(0), Timestamp(microsecondsSinceEpoch: $0.int64(1))) }
+        guard let reserved else {
+            throw StreamLogError(.topicClosed, "topic \(quoted(record.name)) is closed; nothing more can be sent to it")
+        }
+        return reserved
+    }
+
+    /// Appends the end-of-stream event to `topic` unless it already has one; creates the topic if
+    /// needed. Idempotent: closing a closed topic appends nothing.
+    ///
+    /// - Returns: the seq of the end-of-stream event this call appended, `nil` if already closed.
+    @discardableResult
+    public func closeTopic(_ topic: String) throws -> Int64? {
+        try TopicName.validate(topic)
+        return try write { connection in
+            let record = try topicRecord(topic, create: true, in: connection)!
+            let closed = try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
+                $0.bind(record.id, at: 1)
+            }) { $0.int64(0) != 0 } ?? false
+            guard !closed else { return nil }
+            return try appendRows([.endOfStream(topic: topic)], to: record, in: connection).lowerBound
+        }
+    }
+}
+
+/// Calls `body` with the bytes of `data`, or with `nil`.
+func withOptionalBytes<T>(_ data: Data?, _ body: (UnsafeRawBufferPointer?) throws -> T) rethrows -> T {
+    guard let data else { return try body(nil) }
+    return try data.withUnsafeBytes { try body($0) }
+}
+
+/// Calls `body` with the 16 bytes of `key`, or with `nil`.
+func withOptionalKey<T>(_ key: ObjectKey?, _ body: (UnsafeRawBufferPointer?) throws -> T) rethrows -> T {
+    guard let key else { return try body(nil) }
+    return try key.withBytes { try body($0) }
+}

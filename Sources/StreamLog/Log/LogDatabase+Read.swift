@@ -1,0 +1,118 @@
+import Foundation
+
+extension LogDatabase {
+    /// Up to `limit` events of `topic` with seq greater than `after`, in seq order.
+    ///
+    /// - Throws: `.topicNotFound` naming the topic.
+    public func read(topic: String, after: Int64 = 0, limit: Int = 1000) throws -> [Event] {
+        var events: [Event] = []
+        events.reserveCapacity(min(max(limit, 0), 4096))
+        try withConnection { connection in
+            let record = try existingTopic(topic, in: connection)
+            try scan(record, after: after, limit: limit, in: connection) { events.append($0) }
+        }
+        return events
+    }
+
+    /// Calls `body` for every event of `topic` with seq in `after + 1 ... through`, in order,
+    /// reading in pages so memory stays bounded at any topic length. `body` returns `false` to stop.
+    ///
+    /// Each page is read in its own short transaction, so writers are never held up.
+    public func forEachEvent(
+        topic: String, after: Int64 = 0, through: Int64 = .max, pageSize: Int = 1000,
+        _ body: (Event) throws -> Bool
+    ) throws {
+        var cursor = after
+        var page: [Event] = []
+        page.reserveCapacity(pageSize)
+        while cursor < through {
+            page.removeAll(keepingCapacity: true)
+            try withConnection { connection in
+                let record = try existingTopic(topic, in: connection)
+                try scan(record, after: cursor, limit: pageSize, in: connection) { page.append($0) }
+            }
+            for event in page {
+                guard event.seq <= through else { return }
+                guard try body(event) else { return }
+                cursor = event.seq
+            }
+            if page.count < pageSize { return }
+        }
+    }
+
+    /// The highest seq ever given in the topic (0 when none), whether or not it is still retained.
+    public func lastSeq(topic: String) throws -> Int64 {
+        try withConnection { connection in
+            let record = try existingTopic(topic, in: connection)
+            return try connection.cached("SELECT next_seq - 1 FROM topics WHERE id = ?1").queryOne({
+                $0.bind(record.id, at: 1)
+            }) { $0.int64(0) } ?? 0
+        }
+    }
+
+    /// The seq of the first retained event appended at or after `time`, or `nil` when there is none.
+    ///
+    /// Event times are non-decreasing within a topic, so this is a binary search on the primary
+    /// key: O(log² n) row lookups, no scan.
+    public func firstSeq(topic: String, atOrAfter time: Timestamp) throws -> Int64? {
+        try read { connection in
+            let record = try existingTopic(topic, in: connection)
+            let bounds = try connection.cached("SELECT min(seq), max(seq) FROM \(record.table)").queryOne { statement in
+                (statement.optionalInt64(0), statement.optionalInt64(1))
+            }
+            guard let low0 = bounds?.0, let high0 = bounds?.1 else { return nil }
+            let timeAt = try connection.cached("SELECT seq, time FROM \(record.table) WHERE seq >= ?1 ORDER BY seq LIMIT 1")
+            func firstAtOrAfter(_ seq: Int64) throws -> (Int64, Int64)? {
+                try timeAt.queryOne({ $0.bind(seq, at: 1) }) { ($0.int64(0), $0.int64(1)) }
+            }
+            var low = low0
+            var high = high0
+            guard let last = try firstAtOrAfter(high), last.1 >= time.microsecondsSinceEpoch else { return nil }
+            while low < high {
+                let middle = low + (high - low) / 2
+                guard let (seq, eventTime) = try firstAtOrAfter(middle) else { break }
+                if eventTime >= time.microsecondsSinceEpoch { high = seq } else { low = seq + 1 }
+            }
+            return try firstAtOrAfter(low)?.0
+        }
+    }
+
+    /// Reads up to `limit` rows after `after` into `body`, inside the caller's lock.
+    func scan(_ record: TopicRecord, after: Int64, limit: Int, in connection: Connection, _ body: (Event) throws -> Void) throws {
+        let select = try connection.cached(
+            "SELECT seq, type, time, evict, encoding, size, payload, key, store, metadata FROM \(record.table) "
+                + "WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+        try select.queryEach({
+            $0.bind(after, at: 1)
+            $0.bind(limit, at: 2)
+        }) { row in
+            try body(try decodeEvent(row, topic: record.name, in: connection))
+        }
+    }
+
+    /// The event in the current row of a `SELECT seq, type, time, evict, encoding, size, payload,
+    /// key, store, metadata` statement.
+    func decodeEvent(_ row: Statement, topic: String, in connection: Connection) throws -> Event {
+        let seq = row.int64(0)
+        guard let kind = Event.Kind(rawValue: row.int64(1)) else {
+            throw StreamLogError(.corrupt, "event \(seq) of topic \(quoted(topic)) has unknown type \(row.int64(1))")
+        }
+        let key: ObjectKey? = try row.withBytes(7) { bytes in
+            guard let bytes else { return nil }
+            guard let key = ObjectKey(bytes: bytes) else {
+                throw StreamLogError(.corrupt, "event \(seq) of topic \(quoted(topic)) has a \(bytes.count)-byte key")
+            }
+            return key
+        }
+        let store: StoreReference?
+        if let storeID = row.optionalInt64(8) {
+            store = try storeReference(id: storeID, in: connection)
+        } else {
+            store = nil
+        }
+        return Event(
+            topic: topic, seq: seq, kind: kind, time: Timestamp(microsecondsSinceEpoch: row.int64(2)),
+            evict: row.int64(3) != 0, encoding: row.string(4), size: row.int(5), payload: row.data(6), key: key,
+            store: store, metadata: try row.withBytes(9) { try MetadataCoding.decode($0, topic: topic, seq: seq) })
+    }
+}

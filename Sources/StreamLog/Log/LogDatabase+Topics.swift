@@ -1,0 +1,78 @@
+extension LogDatabase {
+    /// The topic named `name`, from the memo or the `topics` table; with `create`, makes it (row
+    /// and event table) inside the caller's write transaction.
+    func topicRecord(_ name: String, create: Bool, in connection: Connection) throws -> TopicRecord? {
+        if let record = caches.topics[name] { return record }
+        let found = try connection.cached("SELECT id FROM topics WHERE name = ?1").queryOne({
+            $0.bind(name, at: 1)
+        }) { TopicRecord(id: $0.int64(0), name: name) }
+        if let found {
+            caches.topics[name] = found
+            return found
+        }
+        guard create else { return nil }
+        try TopicName.validate(name)
+        try connection.cached("INSERT INTO topics (name, created_at) VALUES (?1, ?2)").run {
+            $0.bind(name, at: 1)
+            $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 2)
+        }
+        let record = TopicRecord(id: connection.lastInsertRowID, name: name)
+        try connection.execute(record.createTableSQL)
+        // Memoised now; if the transaction rolls back, `LogDatabase.write` clears the memo.
+        caches.topics[name] = record
+        return record
+    }
+
+    /// The topic named `name`, or `.topicNotFound` naming it.
+    func existingTopic(_ name: String, in connection: Connection) throws -> TopicRecord {
+        guard let record = try topicRecord(name, create: false, in: connection) else {
+            throw StreamLogError(.topicNotFound, "topic \(quoted(name)) does not exist in \(path)")
+        }
+        return record
+    }
+
+    /// Creates the topic if it does not exist yet. Creating an existing topic does nothing.
+    public func createTopic(_ name: String) throws {
+        try TopicName.validate(name)
+        try write { connection in _ = try topicRecord(name, create: true, in: connection) }
+    }
+
+    /// Whether a topic named `name` exists.
+    public func topicExists(_ name: String) throws -> Bool {
+        try withConnection { connection in try topicRecord(name, create: false, in: connection) != nil }
+    }
+
+    /// Whether the topic has its end-of-stream event (`.topicNotFound` when it does not exist).
+    public func isClosed(topic name: String) throws -> Bool {
+        try withConnection { connection in
+            let record = try existingTopic(name, in: connection)
+            return try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
+                $0.bind(record.id, at: 1)
+            }) { $0.int64(0) != 0 } ?? false
+        }
+    }
+
+    /// The names of all topics, in creation order.
+    public func topicNames() throws -> [String] {
+        try withConnection { connection in
+            var names: [String] = []
+            try connection.cached("SELECT name FROM topics ORDER BY id").queryEach { names.append($0.string(0) ?? "") }
+            return names
+        }
+    }
+}
+
+/// `name` in double quotes with quotes and control characters escaped, for error messages.
+func quoted(_ name: String) -> String {
+    var result = "\""
+    for scalar in name.unicodeScalars.prefix(200) {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F: result += "\\u{\(String(scalar.value, radix: 16))}"
+        default: result.unicodeScalars.append(scalar)
+        }
+    }
+    if name.unicodeScalars.count > 200 { result += "…" }
+    return result + "\""
+}

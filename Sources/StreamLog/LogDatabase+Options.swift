@@ -1,0 +1,45 @@
+import Logging
+
+extension LogDatabase {
+    /// How a ``LogDatabase`` opens its file.
+    public struct Options: Sendable {
+        /// SQLite's `synchronous` level in WAL mode.
+        public enum Synchronous: Sendable, Hashable {
+            /// Commits survive a process crash; the last commits before a power loss may be lost,
+            /// but the file stays consistent. The default.
+            case normal
+            /// Every commit is on disk before it returns (one fsync per commit).
+            case full
+        }
+
+        /// Durability of commits; `.normal` by default.
+        public var synchronous: Synchronous = .normal
+        /// How long a writer waits for another connection's write lock before failing with
+        /// `.busyTimeout`.
+        public var busyTimeout: Duration = .seconds(30)
+        /// Create the file when it does not exist (ignored when `readOnly`).
+        public var create: Bool = true
+        /// Open without write access: nothing is written, migrations are refused.
+        public var readOnly: Bool = false
+        /// Overwrite deleted content with zeros (SQLite's `secure_delete`); off by default.
+        public var secureDelete: Bool = false
+        /// Passive checkpoint once the WAL holds this many pages (SQLite's `wal_autocheckpoint`).
+        public var walAutocheckpointPages: Int = 1000
+        /// Size in bytes the WAL file is truncated to after a checkpoint (`journal_size_limit`).
+        public var walSizeLimit: Int = 64 << 20
+        /// Where the library logs; a no-op logger unless the application passes one.
+        public var logger: Logger = Logger(label: "streamlog", factory: { _ in SwiftLogNoOpLogHandler() })
+
+        /// Default options: create if missing, `synchronous = NORMAL`, 30 s busy timeout.
+        public init() {}
+
+        /// Options with the most common settings changed.
+        public init(synchronous: Synchronous = .normal, busyTimeout: Duration = .seconds(30), create: Bool = true,
+                    readOnly: Bool = false) {
+            self.synchronous = synchronous
+            self.busyTimeout = busyTimeout
+            self.create = create
+            self.readOnly = readOnly
+        }
+    }
+}

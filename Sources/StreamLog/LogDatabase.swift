@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import StreamLogCSQLite
+
+/// A StreamLog database file: the log of every topic and the object store, in one SQLite file.
+///
+/// ```swift
+/// let db = try LogDatabase(path: "/var/lib/app/streams.db")
+/// try db.append([.inline(Data("hello".utf8))], to: "greetings")
+/// for event in try db.read(topic: "greetings", after: 0) { print(event.seq) }
+/// ```
+///
+/// A `LogDatabase` is `Sendable`: it owns one SQLite connection and serialises its use with a
+/// lock. Several handles (threads, processes) may open the same file at once; writers queue on
+/// SQLite's write lock for up to ``Options/busyTimeout``.
+public final class LogDatabase: @unchecked Sendable {
+    // @unchecked: `connection` and `caches` are only touched while `lock` is held, which makes
+    // the one non-Sendable connection safe to share.
+
+    /// The database file.
+    public let path: String
+    /// The options the file was opened with.
+    public let options: Options
+    let logger: Logger
+
+    private let lock = NSLock()
+    private var connection: Connection?
+    var caches = Caches()
+
+    /// Per-connection memos of rows that never change once written (topic ids, store paths).
+    struct Caches {
+        var topics: [String: TopicRecord] = [:]
+        var stores: [Int64: StoreReference] = [:]
+        var externalStores: [String: ObjectStore] = [:]
+    }
+
+    /// Opens the database at `path`, creating it (with `options.create`) and migrating its schema.
+    ///
+    /// - Throws: `.fileNotFound` when the file is missing and `create` is false; `.notADatabase`
+    ///   or `.corrupt` for a file that is not a whole SQLite database, `.schemaTooNew` for a file
+    ///   written by a newer StreamLog — in each of these cases the file is left byte-identical.
+    public init(path: String, options: Options = Options()) throws {
+        self.path = path
+        self.options = options
+        self.logger = options.logger
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists && (!options.create || options.readOnly) {
+            throw StreamLogError(.fileNotFound, "no database at \(path)")
+        }
+        try DatabaseFileCheck.validate(path: path)
+        let connection = try Connection(
+            path: path, readOnly: options.readOnly, create: options.create, busyTimeout: options.busyTimeout)
+        try Migrator.checkBeforeConfiguring(connection)
+        try Self.configure(connection, options: options)
+        try Migrator.prepare(connection, readOnly: options.readOnly)
+        self.connection = connection
+        logger.debug("opened StreamLog database", metadata: ["path": "\(path)"])
+    }
+
+    deinit { connection = nil }
+
+    /// Closes the connection. Later calls fail with `.closed`; closing twice is harmless.
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        caches = Caches()
+        connection = nil
+    }
+
+    /// Runs `body` with exclusive use of the connection.
+    func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let connection else { throw StreamLogError(.closed, "database \(path) is closed") }
+        return try body(connection)
+    }
+
+    /// Runs `body` in one write transaction (`BEGIN IMMEDIATE`), holding the connection.
+    func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        try withConnection { connection in
+            do {
+                return try connection.writeTransaction { try body(connection) }
+            } catch {
+                // A rolled-back transaction may have created topics the memo now names.
+                if !connection.isInTransaction { caches.topics.removeAll() }
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` in one read transaction, so it sees a single snapshot.
+    func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        try withConnection { connection in try connection.readTransaction { try body(connection) } }
+    }
+
+    private static func configure(_ connection: Connection, options: Options) throws {
+        _ = streamlog_sqlite3_db_config_defensive(connection.handle, 1)
+        if !options.readOnly {
+            let mode = try Statement(connection: connection, sql: "PRAGMA journal_mode = WAL").queryOne { $0.string(0) }
+            if mode??.lowercased() != "wal" {
+                throw StreamLogError(.io, "cannot switch \(connection.path) to WAL mode (got \(mode.flatMap { $0 } ?? "nothing"))")
+            }
+        }
+        // Debian's SQLite defaults WAL to FULL, so the level is always set explicitly.
+        try connection.execute("PRAGMA synchronous = \(options.synchronous == .full ? "FULL" : "NORMAL")")
+        try connection.execute("PRAGMA foreign_keys = ON")
+        // Debian builds with SECURE_DELETE, which doubles the cost of deletes (eviction, trim).
+        try connection.execute("PRAGMA secure_delete = \(options.secureDelete ? 1 : 0)")
+        // Checkpoint policy: SQLite checkpoints passively once the WAL holds this many pages, and
+        // truncates the WAL file to the size limit after a checkpoint resets it.
+        try connection.execute("PRAGMA wal_autocheckpoint = \(max(options.walAutocheckpointPages, 0))")
+        try connection.execute("PRAGMA journal_size_limit = \(options.walSizeLimit)")
+    }
+
+    /// Copies every WAL frame into the database file and truncates the WAL.
+    ///
+    /// Call it after large deletions or imports. It cannot shrink the WAL while another
+    /// connection holds an open read snapshot; it then returns `false`.
+    @discardableResult
+    public func checkpoint() throws -> Bool {
+        try withConnection { connection in
+            let busy = try Statement(connection: connection, sql: "PRAGMA wal_checkpoint(TRUNCATE)").queryOne {
+                $0.int64(0)
+            }
+            return busy == 0
+        }
+    }
+}

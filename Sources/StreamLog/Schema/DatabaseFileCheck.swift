@@ -1,0 +1,42 @@
+import Foundation
+
+/// Checks a database file's header before SQLite touches it, so that a file that is not a
+/// database, or a truncated one, is refused with a clear error and left byte-identical.
+enum DatabaseFileCheck {
+    static let magic = Array("SQLite format 3\0".utf8)
+
+    /// Throws when `path` exists but cannot be a whole SQLite database. A missing or empty file
+    /// passes (SQLite makes an empty file a new database).
+    static func validate(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let fileSize = (try? handle.seekToEnd()) ?? 0
+        guard fileSize > 0 else { return }
+        try handle.seek(toOffset: 0)
+        let header = [UInt8](handle.readData(ofLength: 100))
+        guard header.count == 100, Array(header[0..<16]) == magic else {
+            throw StreamLogError(.notADatabase, "\(path) is not an SQLite database (its header is not SQLite's)")
+        }
+        // Page size: 2 bytes big-endian at offset 16, where 1 means 65536.
+        let rawPageSize = Int(header[16]) << 8 | Int(header[17])
+        let pageSize = rawPageSize == 1 ? 65536 : rawPageSize
+        guard pageSize >= 512, pageSize & (pageSize - 1) == 0 else {
+            throw StreamLogError(.corrupt, "\(path) is corrupt: invalid page size \(rawPageSize) in its header")
+        }
+        // The in-header page count (offset 28) is valid only when the change counter (offset 24)
+        // equals "version-valid-for" (offset 92). The file is never shorter than that count.
+        let changeCounter = bigEndian32(header, 24)
+        let validFor = bigEndian32(header, 92)
+        let pageCount = UInt64(bigEndian32(header, 28))
+        if changeCounter == validFor, pageCount > 0, fileSize < pageCount * UInt64(pageSize) {
+            throw StreamLogError(
+                .corrupt,
+                "\(path) is truncated: its header says \(pageCount) pages of \(pageSize) bytes "
+                    + "(\(pageCount * UInt64(pageSize)) bytes) but the file has \(fileSize)")
+        }
+    }
+
+    private static func bigEndian32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+        bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+}

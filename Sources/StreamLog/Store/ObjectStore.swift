@@ -1,0 +1,260 @@
+import Foundation
+
+/// An object to put into the log's own object store in the same transaction as an append.
+public struct PendingObject: Sendable {
+    /// The key the object is stored under.
+    public let key: ObjectKey
+    /// The object's bytes.
+    public let data: Data
+    /// The codec tag of the bytes.
+    public let encoding: String
+
+    /// An object to store under `key`.
+    public init(key: ObjectKey = .random(), data: Data, encoding: String = "bytes") {
+        self.key = key
+        self.data = data
+        self.encoding = encoding
+    }
+}
+
+/// An object read back from a store.
+public struct StoredObject: Sendable, Hashable {
+    /// The object's bytes.
+    public let data: Data
+    /// The codec tag the bytes were stored with.
+    public let encoding: String
+}
+
+/// The object store of a StreamLog file: the `objects` table, keyed by 16-byte UUIDs.
+///
+/// Eviction is a `DELETE`. Objects larger than ``chunkSize`` are split into chunks (SQLite values
+/// cannot exceed about 1 GB), and ``write(encoding:from:)`` / ``read(_:chunk:)`` stream them so
+/// memory stays bounded whatever the object's size.
+///
+/// The store of the log's own file is ``LogDatabase/objects``; a store in another file is opened
+/// with ``init(path:options:)`` (it is a StreamLog file too, holding only objects).
+public struct ObjectStore: Sendable {
+    /// Objects above this size are stored in chunks of this size.
+    public static let chunkSize = 4 << 20
+
+    /// The database holding the objects.
+    public let database: LogDatabase
+
+    /// The store in the database's own file.
+    public init(database: LogDatabase) {
+        self.database = database
+    }
+
+    /// Opens (creating if needed) a store in the file at `path`.
+    public init(path: String, options: LogDatabase.Options = .init()) throws {
+        self.database = try LogDatabase(path: path, options: options)
+    }
+
+    /// The store's file.
+    public var path: String { database.path }
+
+    /// Stores `data` under a new random key, or under `key` when given.
+    @discardableResult
+    public func put(_ data: Data, encoding: String = "bytes", key: ObjectKey = .random()) throws -> ObjectKey {
+        try database.write { connection in
+            try Self.insert(PendingObject(key: key, data: data, encoding: encoding), in: connection)
+        }
+        return key
+    }
+
+    /// Stores every object in one transaction; returns their keys in order.
+    @discardableResult
+    public func putBatch(_ items: [Data], encoding: String = "bytes") throws -> [ObjectKey] {
+        let pending = items.map { PendingObject(data: $0, encoding: encoding) }
+        try putBatch(pending)
+        return pending.map(\.key)
+    }
+
+    /// Stores every object in one transaction, under the keys they carry.
+    public func putBatch(_ objects: [PendingObject]) throws {
+        try database.write { connection in
+            for object in objects { try Self.insert(object, in: connection) }
+        }
+    }
+
+    /// The object stored under `key`.
+    ///
+    /// - Throws: `.objectEvicted` when eviction or retention deleted it, `.objectMissing` when it
+    ///   was never stored here; both name the key and the store's file.
+    public func get(_ key: ObjectKey) throws -> StoredObject {
+        var data = Data()
+        let encoding = try read(key) { data.append(contentsOf: $0) }
+        return StoredObject(data: data, encoding: encoding)
+    }
+
+    /// Whether an object is stored under `key`.
+    public func exists(_ key: ObjectKey) throws -> Bool {
+        try database.withConnection { connection in
+            try key.withBytes { bytes in
+                try connection.cached("SELECT 1 FROM objects WHERE key = ?1").queryOne({
+                    $0.bindNoCopy(blob: bytes, at: 1)
+                }) { _ in true } ?? false
+            }
+        }
+    }
+
+    /// Deletes the object under `key` and records it as evicted.
+    ///
+    /// - Returns: `true` if an object was deleted, `false` if there was none.
+    @discardableResult
+    public func evict(_ key: ObjectKey) throws -> Bool {
+        try database.write { connection in try Self.evict(key, in: connection) }
+    }
+
+    /// Stores an object of any size, reading it from `source` chunk by chunk.
+    ///
+    /// `source` fills the buffer it is given and returns how many bytes it wrote; `0` ends the
+    /// object. At most one chunk is in memory at a time. The whole object commits at once.
+    @discardableResult
+    public func write(
+        encoding: String = "bytes", key: ObjectKey = .random(),
+        from source: (UnsafeMutableRawBufferPointer) throws -> Int
+    ) throws -> ObjectKey {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        try database.write { connection in
+            let objectID = try key.withBytes { keyBytes in
+                try connection.cached(
+                    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) "
+                        + "VALUES (?1, 0, ?2, ?3, 0, NULL) RETURNING id"
+                ).queryOne({
+                    $0.bindNoCopy(blob: keyBytes, at: 1)
+                    $0.bind(encoding, at: 2)
+                    $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
+                }) { $0.int64(0) }!
+            }
+            var size: Int64 = 0
+            var chunks = 0
+            while true {
+                // Fill a whole chunk before writing it, so chunk boundaries do not depend on how
+                // much the source returns per call.
+                var filled = 0
+                while filled < buffer.count {
+                    let count = try source(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                    guard count > 0 else { break }
+                    filled += min(count, buffer.count - filled)
+                }
+                guard filled > 0 else { break }
+                try Self.insertChunk(UnsafeRawBufferPointer(rebasing: buffer[..<filled]), index: chunks,
+                                     objectID: objectID, in: connection)
+                size += Int64(filled)
+                chunks += 1
+                if filled < buffer.count { break }
+            }
+            try connection.cached("UPDATE objects SET size = ?2, chunks = ?3, data = CASE ?3 WHEN 0 THEN x'' END WHERE id = ?1").run {
+                $0.bind(objectID, at: 1)
+                $0.bind(size, at: 2)
+                $0.bind(chunks, at: 3)
+            }
+        }
+        return key
+    }
+
+    /// Streams the object under `key` to `chunk`, piece by piece, and returns its encoding.
+    ///
+    /// The buffer passed to `chunk` is valid only during the call. All pieces come from one
+    /// snapshot, so a concurrent eviction cannot cut the object short.
+    @discardableResult
+    public func read(_ key: ObjectKey, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String {
+        try database.read { connection in
+            let header = try key.withBytes { keyBytes in
+                try connection.cached("SELECT id, encoding, chunks FROM objects WHERE key = ?1").queryOne({
+                    $0.bindNoCopy(blob: keyBytes, at: 1)
+                }) { ($0.int64(0), $0.string(1) ?? "bytes", $0.int(2)) }
+            }
+            guard let (objectID, encoding, chunks) = header else {
+                throw try absenceError(key, in: connection)
+            }
+            if chunks == 0 {
+                try connection.cached("SELECT data FROM objects WHERE id = ?1").queryEach({ $0.bind(objectID, at: 1) }) {
+                    try $0.withBytes(0) { try chunk($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
+                }
+            } else {
+                try connection.cached("SELECT data FROM object_chunks WHERE object_id = ?1 ORDER BY idx").queryEach({
+                    $0.bind(objectID, at: 1)
+                }) {
+                    try $0.withBytes(0) { try chunk($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
+                }
+            }
+            return encoding
+        }
+    }
+
+    /// The error for a key with no object: evicted (a tombstone exists) or missing.
+    func absenceError(_ key: ObjectKey, in connection: Connection) throws -> StreamLogError {
+        let evicted = try key.withBytes { keyBytes in
+            try connection.cached("SELECT 1 FROM evicted_objects WHERE key = ?1").queryOne({
+                $0.bindNoCopy(blob: keyBytes, at: 1)
+            }) { _ in true } ?? false
+        }
+        return evicted
+            ? StreamLogError(.objectEvicted, "object \(key) was evicted from the store \(path)")
+            : StreamLogError(.objectMissing, "object \(key) is not in the store \(path)")
+    }
+}
+
+extension ObjectStore {
+    /// Inserts one object inside the caller's write transaction, in chunks when it is large.
+    static func insert(_ object: PendingObject, in connection: Connection) throws {
+        let chunked = object.data.count > chunkSize
+        let objectID: Int64? = try object.key.withBytes { keyBytes in
+            try object.data.withUnsafeBytes { bytes in
+                try connection.cached(
+                    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) "
+                        + "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"
+                ).queryOne({
+                    $0.bindNoCopy(blob: keyBytes, at: 1)
+                    $0.bind(object.data.count, at: 2)
+                    $0.bind(object.encoding, at: 3)
+                    $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 4)
+                    $0.bind(chunked ? (object.data.count + chunkSize - 1) / chunkSize : 0, at: 5)
+                    if chunked { $0.bindNull(at: 6) } else { $0.bindNoCopy(blob: bytes, at: 6) }
+                }) { $0.int64(0) }
+            }
+        }
+        guard chunked, let objectID else { return }
+        try object.data.withUnsafeBytes { bytes in
+            var index = 0
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(offset + chunkSize, bytes.count)
+                try insertChunk(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), index: index,
+                                objectID: objectID, in: connection)
+                offset = end
+                index += 1
+            }
+        }
+    }
+
+    static func insertChunk(_ bytes: UnsafeRawBufferPointer, index: Int, objectID: Int64, in connection: Connection) throws {
+        try connection.cached("INSERT INTO object_chunks (object_id, idx, data) VALUES (?1, ?2, ?3)").run {
+            $0.bind(objectID, at: 1)
+            $0.bind(index, at: 2)
+            $0.bindNoCopy(blob: bytes, at: 3)
+        }
+    }
+
+    /// Deletes the object (its chunks go by cascade) and records the eviction, inside the
+    /// caller's write transaction. Returns whether there was an object.
+    static func evict(_ key: ObjectKey, in connection: Connection) throws -> Bool {
+        try key.withBytes { keyBytes in
+            try connection.cached("DELETE FROM objects WHERE key = ?1").run { $0.bindNoCopy(blob: keyBytes, at: 1) }
+            guard connection.changes > 0 else { return false }
+            try connection.cached("INSERT OR REPLACE INTO evicted_objects (key, evicted_at) VALUES (?1, ?2)").run {
+                $0.bindNoCopy(blob: keyBytes, at: 1)
+                $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 2)
+            }
+            return true
+        }
+    }
+}
+
+extension LogDatabase {
+    /// The object store in this database's own file.
+    public var objects: ObjectStore { ObjectStore(database: self) }
+}
