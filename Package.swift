@@ -45,13 +45,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A small program the tests run as separate processes (producers, consumers, group
+        // workers killed with SIGKILL). Not a product: it is never installed.
+        .executableTarget(
+            name: "StreamLogTestWorker",
+            dependencies: ["StreamLog"],
+            path: "Tests/StreamLogTestWorker"
+        ),
         .testTarget(
             name: "StreamLogTests",
-            dependencies: ["StreamLog", "StreamLogMigrations"]
+            dependencies: ["StreamLog", "StreamLogMigrations", "StreamLogTestWorker"]
         ),
         .testTarget(
             name: "StreamLogCLITests",
-            dependencies: ["StreamLog", "StreamLogCLI"]
+            dependencies: ["StreamLog", "StreamLogCLI", "StreamLogTestWorker"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,52 @@
+import Foundation
+
+/// Locates an executable built with the package (the test bundle sits beside it in `.build/…`).
+func builtExecutable(_ name: String) throws -> URL {
+    var candidates: [URL] = []
+    let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    candidates.append(bundleDirectory.appendingPathComponent(name))
+    candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name))
+    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    candidates.append(packageRoot.appendingPathComponent(".build/debug/\(name)"))
+    for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
+        return candidate
+    }
+    throw ChildProcessError("cannot find the built executable \(name) (looked in \(candidates.map(\.path)))")
+}
+
+struct ChildProcessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A child process with captured stdout and stderr.
+final class ChildProcess {
+    let process = Process()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+
+    init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws {
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits for exit and returns (status, stdout, stderr). Reads the pipes fully first, so a
+    /// child writing more than a pipe buffer never deadlocks.
+    func finish() -> (status: Int32, stdout: String, stderr: String) {
+        let out = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+        let err = stderrPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// SIGKILL, as a crash would.
+    func kill() { Foundation.kill(process.processIdentifier, SIGKILL) }
+}
