@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import StreamLog
+
+@Suite struct ObjectStoreTests {
+    @Test func putGetExistsEvict() throws {
+        let dir = try TemporaryDirectory()
+        let store = try LogDatabase(path: dir.path()).objects
+        let key = try store.put(Data("hello".utf8), encoding: "utf8")
+        #expect(try store.exists(key))
+        #expect(try store.get(key) == StoredObject(data: Data("hello".utf8), encoding: "utf8"))
+        #expect(try store.evict(key))
+        #expect(try !store.evict(key))
+        #expect(try !store.exists(key))
+        let evicted = #expect(throws: StreamLogError.self) { try store.get(key) }
+        #expect(evicted?.code == .objectEvicted)
+        #expect(evicted?.message.contains(key.description) == true)
+        let missing = #expect(throws: StreamLogError.self) { try store.get(.random()) }
+        #expect(missing?.code == .objectMissing)
+    }
+
+    @Test func putBatchIsOneTransactionInOrder() throws {
+        let dir = try TemporaryDirectory()
+        let store = try LogDatabase(path: dir.path()).objects
+        let items = (0..<50).map { Data("item \($0)".utf8) }
+        let keys = try store.putBatch(items)
+        #expect(Set(keys).count == 50)
+        #expect(try keys.map { try store.get($0).data } == items)
+        #expect(try store.get(keys[0]).encoding == "bytes")
+        let empty = try store.put(Data())
+        #expect(try store.get(empty).data.isEmpty)
+    }
+
+    @Test func eventsAndTheirObjectsCommitTogether() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        try db.closeTopic("closed")
+        let key = ObjectKey.random()
+        #expect(throws: StreamLogError.self) {
+            try db.append([.stored(key: key, size: 3)], objects: [PendingObject(key: key, data: Data("abc".utf8))], to: "closed")
+        }
+        #expect(try !db.objects.exists(key), "the object of a refused append must not stay behind")
+        try db.append([.stored(key: key, size: 3)], objects: [PendingObject(key: key, data: Data("abc".utf8))], to: "open")
+        #expect(try db.objects.get(key).data == Data("abc".utf8))
+    }
+
+    @Test func largeObjectsAreChunkedAndStreamed() throws {
+        let dir = try TemporaryDirectory()
+        let store = try LogDatabase(path: dir.path()).objects
+        let size = ObjectStore.chunkSize * 2 + 12345
+        let data = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let key = try store.put(data)
+        #expect(try store.get(key).data == data)
+        var pieces: [Int] = []
+        try store.read(key) { pieces.append($0.count) }
+        #expect(pieces == [ObjectStore.chunkSize, ObjectStore.chunkSize, 12345])
+        let chunkRows = try store.database.withConnection { try $0.scalarInt("SELECT count(*) FROM object_chunks") }
+        #expect(chunkRows == 3)
+        try store.evict(key)
+        #expect(try store.database.withConnection { try $0.scalarInt("SELECT count(*) FROM object_chunks") } == 0)
+    }
+
+    @Test func streamingWriteRoundTripsWithSmallSourceReads() throws {
+        let dir = try TemporaryDirectory()
+        let store = try LogDatabase(path: dir.path()).objects
+        let total = ObjectStore.chunkSize + 777
+        var produced = 0
+        let key = try store.write { buffer in
+            let count = min(1000, total - produced, buffer.count)
+            for index in 0..<count { buffer[index] = UInt8(truncatingIfNeeded: produced + index) }
+            produced += count
+            return count
+        }
+        var checked = 0
+        try store.read(key) { piece in
+            for byte in piece {
+                #expect(byte == UInt8(truncatingIfNeeded: checked))
+                checked += 1
+            }
+        }
+        #expect(checked == total)
+    }
+
+    @Test func keysAreUniqueAndVersion4() {
+        let keys = (0..<10000).map { _ in ObjectKey.random() }
+        #expect(Set(keys).count == keys.count)
+        for key in keys.prefix(100) {
+            let text = key.description
+            #expect(text.count == 36)
+            #expect(Array(text)[14] == "4")
+            #expect(ObjectKey(uuidString: text) == key)
+            #expect(ObjectKey(key.uuid) == key)
+        }
+    }
+
+    @Test func anObjectStoreInAnotherFileIsFoundFromTheEvent() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path("log.db"))
+        let external = try ObjectStore(path: dir.path("objects.db"))
+        let key = try external.put(Data("far away".utf8))
+        let reference = try db.registerStore(path: external.path)
+        #expect(try db.registerStore(path: external.path) == reference)
+        try db.append([.stored(key: key, size: 8, store: reference)], to: "t")
+        external.database.close()
+
+        let reader = try LogDatabase(path: dir.path("log.db"))
+        let event = try #require(try reader.read(topic: "t").first)
+        #expect(event.store?.path == external.path)
+        #expect(try reader.objectStore(for: event.store).get(key).data == Data("far away".utf8))
+        reader.closeStores()
+    }
+}
