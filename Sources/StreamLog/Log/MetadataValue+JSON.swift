@@ -23,13 +23,18 @@ extension MetadataValue {
     public static let maximumNestingDepth = 512
 
     /// Parses one JSON value (RFC 8259) from text.
+    ///
+    /// Numbers without fraction or exponent that fit in `Int64` become `.int`, all others
+    /// `.double`; a number too large for a double is an error. A repeated object key keeps its
+    /// last value, and nesting deeper than `maximumNestingDepth` is an error.
     public init(json: String) throws(MetadataJSONError) {
-        self = try Self.parse(json.utf8) { parser throws(MetadataJSONError) in try parser.parseDocument() }.get()
+        try self.init(jsonBytes: json.utf8)
     }
 
     /// Parses one JSON value (RFC 8259) from UTF-8 bytes, rejecting invalid UTF-8.
+    @inlinable
     public init(jsonBytes: some Collection<UInt8>) throws(MetadataJSONError) {
-        self = try Self.parse(jsonBytes) { parser throws(MetadataJSONError) in try parser.parseDocument() }.get()
+        self = try Self.withContiguousBytes(jsonBytes, Self.parseValue).get()
     }
 
     /// Parses `text` as JSON if it is valid JSON, and otherwise takes it as a plain string.
@@ -46,11 +51,15 @@ extension MetadataValue {
     }
 
     /// Parses UTF-8 JSON bytes whose top-level value must be an object.
+    @inlinable
     public static func parseMetadata(jsonBytes: some Collection<UInt8>) throws(MetadataJSONError) -> Metadata {
-        try parse(jsonBytes) { parser throws(MetadataJSONError) in try parser.parseObjectDocument() }.get()
+        try withContiguousBytes(jsonBytes, parseObject).get()
     }
 
     /// Encodes the value as compact JSON with object keys sorted by their UTF-8 bytes.
+    ///
+    /// The output is deterministic and parses back to an identical value, except that NaN and
+    /// infinities, which JSON cannot express, encode as `null`.
     public func jsonString() -> String {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(Self.initialBufferCapacity)
@@ -191,20 +200,34 @@ extension MetadataValue {
 
 // MARK: - Parsing
 
+// The byte-collection entry points are inlinable so that callers in other modules get them
+// specialized for their concrete collection; unspecialized generic calls cost about a third more
+// on small metadata. The parsing itself stays behind the non-generic functions below.
 extension MetadataValue {
-    /// Runs `body` on a parser over the bytes, which are copied only if not already contiguous.
+    /// Hands `parse` the bytes as one contiguous buffer, copying them only if they are not already.
     ///
-    /// Returning a Result rather than throwing keeps the error type through the rethrowing
-    /// `withContiguousStorageIfAvailable`.
-    private static func parse<Parsed>(
+    /// The parse functions return a Result rather than throwing so that the error type survives
+    /// the rethrowing `withContiguousStorageIfAvailable`.
+    @inlinable
+    static func withContiguousBytes<Parsed>(
         _ bytes: some Collection<UInt8>,
-        _ body: (inout MetadataJSONParser) throws(MetadataJSONError) -> Parsed
+        _ parse: (UnsafeBufferPointer<UInt8>) -> Result<Parsed, MetadataJSONError>
     ) -> Result<Parsed, MetadataJSONError> {
-        func run(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<Parsed, MetadataJSONError> {
-            var parser = MetadataJSONParser(bytes: buffer)
-            return Result { () throws(MetadataJSONError) in try body(&parser) }
-        }
-        return bytes.withContiguousStorageIfAvailable(run) ?? Array(bytes).withUnsafeBufferPointer(run)
+        bytes.withContiguousStorageIfAvailable(parse) ?? Array(bytes).withUnsafeBufferPointer(parse)
+    }
+
+    /// Parses the whole buffer as one JSON value.
+    @usableFromInline
+    static func parseValue(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<MetadataValue, MetadataJSONError> {
+        var parser = MetadataJSONParser(bytes: bytes)
+        return Result { () throws(MetadataJSONError) in try parser.parseDocument() }
+    }
+
+    /// Parses the whole buffer as one JSON object.
+    @usableFromInline
+    static func parseObject(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<Metadata, MetadataJSONError> {
+        var parser = MetadataJSONParser(bytes: bytes)
+        return Result { () throws(MetadataJSONError) in try parser.parseObjectDocument() }
     }
 }
 
@@ -311,6 +334,9 @@ private struct MetadataJSONParser {
             closeContainer()
             return members
         }
+        // Growing from empty reallocates at the 2nd and 4th member; starting at the size growth
+        // would reach anyway makes typical small metadata a single allocation.
+        members.reserveCapacity(4)
         while true {
             guard isAt(UInt8(ascii: "\"")) else { throw expected("a string as object key") }
             let key = try parseString()
