@@ -126,3 +126,11 @@ public final class LogDatabase: @unchecked Sendable {
         }
     }
 }
+
+extension LogDatabase {
+    /// `PRAGMA data_version` of this handle's connection: changes whenever another connection
+    /// (in this process or another) commits.
+    func dataVersion() throws -> Int64 {
+        try withConnection { try $0.dataVersion() }
+    }
+}

@@ -162,27 +162,43 @@ public struct ObjectStore: Sendable {
     @discardableResult
     public func read(_ key: ObjectKey, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String {
         try database.read { connection in
-            let header = try key.withBytes { keyBytes in
-                try connection.cached("SELECT id, encoding, chunks FROM objects WHERE key = ?1").queryOne({
-                    $0.bindNoCopy(blob: keyBytes, at: 1)
-                }) { ($0.int64(0), $0.string(1) ?? "bytes", $0.int(2)) }
-            }
-            guard let (objectID, encoding, chunks) = header else {
+            guard let encoding = try Self.read(key, in: connection, chunk: chunk) else {
                 throw try absenceError(key, in: connection)
-            }
-            if chunks == 0 {
-                try connection.cached("SELECT data FROM objects WHERE id = ?1").queryEach({ $0.bind(objectID, at: 1) }) {
-                    try $0.withBytes(0) { try chunk($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
-                }
-            } else {
-                try connection.cached("SELECT data FROM object_chunks WHERE object_id = ?1 ORDER BY idx").queryEach({
-                    $0.bind(objectID, at: 1)
-                }) {
-                    try $0.withBytes(0) { try chunk($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
-                }
             }
             return encoding
         }
+    }
+
+    /// Reads the object and deletes it in one transaction: of several callers taking the same key,
+    /// exactly one gets the object (evict-on-first-resolve).
+    ///
+    /// - Throws: `.objectEvicted` / `.objectMissing` naming the key.
+    public func take(_ key: ObjectKey) throws -> StoredObject {
+        try database.write { connection in
+            var data = Data()
+            guard let encoding = try Self.read(key, in: connection, chunk: { data.append(contentsOf: $0) }) else {
+                throw try absenceError(key, in: connection)
+            }
+            _ = try Self.evict(key, in: connection)
+            return StoredObject(data: data, encoding: encoding)
+        }
+    }
+
+    /// Streams the object to `chunk` inside the caller's transaction; `nil` when there is none.
+    static func read(_ key: ObjectKey, in connection: Connection, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String? {
+        let header = try key.withBytes { keyBytes in
+            try connection.cached("SELECT id, encoding, chunks FROM objects WHERE key = ?1").queryOne({
+                $0.bindNoCopy(blob: keyBytes, at: 1)
+            }) { ($0.int64(0), $0.string(1) ?? "bytes", $0.int(2)) }
+        }
+        guard let (objectID, encoding, chunks) = header else { return nil }
+        let sql = chunks == 0
+            ? "SELECT data FROM objects WHERE id = ?1"
+            : "SELECT data FROM object_chunks WHERE object_id = ?1 ORDER BY idx"
+        try connection.cached(sql).queryEach({ $0.bind(objectID, at: 1) }) {
+            try $0.withBytes(0) { try chunk($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
+        }
+        return encoding
     }
 
     /// The error for a key with no object: evicted (a tombstone exists) or missing.

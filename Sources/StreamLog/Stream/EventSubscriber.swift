@@ -1,0 +1,25 @@
+/// Hands out the events of some topics in order: the consumer side of a transport (ProxyStore's
+/// `Subscriber`). ``SQLiteSubscriber`` is the durable implementation.
+///
+/// A subscriber is used by one consumer at a time.
+public protocol EventSubscriber: AnyObject {
+    /// The topics read, in the order given.
+    var topics: [String] { get }
+
+    /// The next event of any subscribed topic, waiting up to `timeout` (`nil`: as long as it
+    /// takes). Returns `nil` on timeout and once every topic has delivered its end-of-stream.
+    func nextEvent(timeout: Duration?) throws -> Event?
+
+    /// Records that the application is done with `event` and every earlier event of its topic
+    /// (a durable cursor advances; an anonymous subscriber does nothing).
+    func acknowledge(_ event: Event) throws
+
+    /// The object store holding a key event's object.
+    func objectStore(for event: Event) throws -> ObjectStore
+
+    /// Whether every subscribed topic has delivered its end-of-stream event.
+    var isFinished: Bool { get }
+
+    /// Releases the transport's resources; with `stores`, closes the object stores it opened.
+    func close(stores: Bool)
+}

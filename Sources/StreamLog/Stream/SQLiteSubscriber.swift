@@ -1,0 +1,167 @@
+import Foundation
+
+/// The durable ``EventSubscriber``: reads its topics by cursor from a StreamLog file.
+///
+/// It uses its own connection, so it sees commits from every other connection and process.
+/// While nothing is new it waits on a ``ChangeWatcher`` (inotify on Linux) instead of spinning,
+/// then confirms with `PRAGMA data_version` before querying.
+///
+/// Anonymous subscribers (``Start``) write nothing: replaying never changes the file.
+public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
+    // @unchecked: a subscriber is used by one consumer at a time (see EventSubscriber), and all of
+    // its mutable state is touched only from that consumer's calls; `database` is Sendable.
+
+    /// Where an anonymous subscriber starts.
+    public enum Start: Sendable, Hashable {
+        /// The first retained event.
+        case beginning
+        /// The first event appended after the subscriber was made.
+        case end
+        /// The first event with a seq greater than this one.
+        case after(Int64)
+    }
+
+    public let topics: [String]
+    /// The connection the subscriber reads with.
+    public let database: LogDatabase
+    /// Events read per query and topic.
+    public let pageSize: Int
+
+    private let watcher: ChangeWatcher
+    private let position: CursorPosition
+    private var cursors: [String: Int64] = [:]
+    private var buffers: [String: [Event]] = [:]
+    private var bufferHeads: [String: Int] = [:]
+    private var finishedTopics: Set<String> = []
+    private var lastDataVersion: Int64 = -1
+
+    /// A subscriber to `topics` of the file at `path`, starting at `start`.
+    ///
+    /// Topics that do not exist yet are waited for. - Throws: `.invalidArgument` for an empty
+    /// topic list or a bad name; the errors of ``LogDatabase/init(path:options:)``.
+    public convenience init(
+        path: String, topics: [String], start: Start = .beginning, pageSize: Int = 256,
+        options: LogDatabase.Options = .init()
+    ) throws {
+        try self.init(database: LogDatabase(path: path, options: options), topics: topics,
+                      position: .anonymous(start), pageSize: pageSize)
+    }
+
+    init(database: LogDatabase, topics: [String], position: CursorPosition, pageSize: Int) throws {
+        guard !topics.isEmpty else { throw StreamLogError(.invalidArgument, "a subscriber needs at least one topic") }
+        for topic in topics { try TopicName.validate(topic) }
+        self.topics = topics
+        self.database = database
+        self.pageSize = max(pageSize, 1)
+        self.position = position
+        self.watcher = ChangeWatcher(databasePath: database.path)
+        for topic in topics {
+            cursors[topic] = try position.initialCursor(topic: topic, database: database)
+        }
+    }
+
+    public var isFinished: Bool { finishedTopics.count == Set(topics).count }
+
+    public func nextEvent(timeout: Duration?) throws -> Event? {
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now.advanced(by: $0) }
+        while true {
+            if let event = takeBuffered() { return event }
+            if isFinished { return nil }
+            if try refill() { continue }
+            if let deadline, clock.now >= deadline { return nil }
+            try waitForChange(until: deadline)
+        }
+    }
+
+    public func acknowledge(_ event: Event) throws {
+        try position.acknowledge(event, database: database)
+    }
+
+    public func objectStore(for event: Event) throws -> ObjectStore {
+        try database.objectStore(for: event.store)
+    }
+
+    public func close(stores: Bool) {
+        if stores { database.closeStores() }
+        database.close()
+    }
+
+    /// The buffered event to deliver next: the earliest appended across topics (ties go to the
+    /// topic listed first), so one topic cannot starve another.
+    private func takeBuffered() -> Event? {
+        var best: (topic: String, event: Event)?
+        for topic in topics {
+            guard let buffer = buffers[topic], let head = bufferHeads[topic], head < buffer.count else { continue }
+            if best == nil || buffer[head].time < best!.event.time { best = (topic, buffer[head]) }
+        }
+        guard let (topic, event) = best else { return nil }
+        bufferHeads[topic, default: 0] += 1
+        cursors[topic] = event.seq
+        if event.isEndOfStream { finishedTopics.insert(topic) }
+        return event
+    }
+
+    /// Reads the next page of every unfinished topic whose buffer is empty. Returns whether
+    /// anything was read. Skips the queries when no other connection committed since last time.
+    private func refill() throws -> Bool {
+        let version = try database.dataVersion()
+        guard version != lastDataVersion else { return false }
+        var readAny = false
+        for topic in topics where !finishedTopics.contains(topic) {
+            let page: [Event]
+            do {
+                page = try database.read(topic: topic, after: cursors[topic] ?? 0, limit: pageSize)
+            } catch let error as StreamLogError where error.code == .topicNotFound {
+                continue  // not created yet: a subscriber may start before its producer
+            }
+            buffers[topic] = page
+            bufferHeads[topic] = 0
+            if !page.isEmpty { readAny = true }
+        }
+        // Remember the version only once every topic is drained, so a page-sized read is
+        // followed by another query rather than a wait.
+        if !readAny { lastDataVersion = version }
+        return readAny
+    }
+
+    /// Waits for a commit by another connection: the watcher's wakeup, confirmed by
+    /// `data_version`. The WAL write that wakes us can precede the commit becoming visible, so an
+    /// unconfirmed wakeup spins briefly (yielding), then re-checks at ~200 µs and ~1 ms.
+    private func waitForChange(until deadline: ContinuousClock.Instant?) throws {
+        let clock = ContinuousClock()
+        let safetyNet: Duration = .milliseconds(100)
+        let wait = deadline.map { min(max(clock.now.duration(to: $0), .zero), safetyNet) } ?? safetyNet
+        guard watcher.wait(timeout: wait) else { return }
+        if try database.dataVersion() != lastDataVersion { return }
+        let start = clock.now
+        while start.duration(to: clock.now) < .microseconds(50) {
+            sched_yield()
+            if try database.dataVersion() != lastDataVersion { return }
+        }
+        for pause in [150, 800] as [UInt32] {
+            usleep(pause)
+            if try database.dataVersion() != lastDataVersion { return }
+        }
+    }
+}
+
+/// Where a subscriber's cursors come from and where acknowledgements go.
+enum CursorPosition: Sendable {
+    /// Replay: cursors live in memory only.
+    case anonymous(SQLiteSubscriber.Start)
+
+    func initialCursor(topic: String, database: LogDatabase) throws -> Int64 {
+        switch self {
+        case .anonymous(.beginning): return 0
+        case .anonymous(.after(let seq)): return seq
+        case .anonymous(.end): return try database.topicExists(topic) ? database.lastSeq(topic: topic) : 0
+        }
+    }
+
+    func acknowledge(_ event: Event, database: LogDatabase) throws {
+        switch self {
+        case .anonymous: return
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+extension StreamConsumer {
+    /// The objects of the stream, fetched eagerly, for `for try await`; ends at end of stream.
+    public var objects: AsyncConsumerSequence<T> {
+        AsyncConsumerSequence(consumer: self) { consumer, timeout in
+            try consumer.nextDelivery(timeout: timeout).map { try $0.item.get() }
+        }
+    }
+
+    /// The deliveries of the stream (items unresolved, with metadata), for `for try await`.
+    public var deliveries: AsyncConsumerSequence<Delivery> {
+        AsyncConsumerSequence(consumer: self) { consumer, timeout in try consumer.nextDelivery(timeout: timeout) }
+    }
+}
+
+/// An `AsyncSequence` over a ``StreamConsumer`` that never blocks the cooperative thread pool:
+/// each wait runs on the consumer's own dispatch queue, in slices so task cancellation is seen.
+public struct AsyncConsumerSequence<Element: Sendable>: AsyncSequence, Sendable {
+    fileprivate let next: @Sendable (Duration) throws -> Element?
+    fileprivate let isFinished: @Sendable () -> Bool
+    fileprivate let queue: DispatchQueue
+
+    fileprivate init<T>(consumer: StreamConsumer<T>, next: @escaping @Sendable (StreamConsumer<T>, Duration?) throws -> Element?) {
+        self.next = { try next(consumer, $0) }
+        self.isFinished = { consumer.isFinished }
+        self.queue = consumer.waitQueue
+    }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(sequence: self) }
+
+    /// The iterator.
+    public struct Iterator: AsyncIteratorProtocol {
+        fileprivate let sequence: AsyncConsumerSequence
+
+        public mutating func next() async throws -> Element? {
+            let sequence = self.sequence
+            while true {
+                try Task.checkCancellation()
+                let element: Element? = try await withCheckedThrowingContinuation { continuation in
+                    sequence.queue.async {
+                        continuation.resume(with: Result { try sequence.next(.milliseconds(100)) })
+                    }
+                }
+                if let element { return element }
+                if sequence.isFinished() { return nil }
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+
+/// Receives the objects of one or more topics in order: ProxyStore's `StreamConsumer`, made
+/// durable.
+///
+/// ```swift
+/// let consumer = try StreamConsumer<String>(subscriber: SQLiteSubscriber(path: "streams.db", topics: ["greetings"]))
+/// while let greeting = try consumer.nextObject() { print(greeting) }   // ends at end of stream
+/// ```
+///
+/// Iteration ends once every subscribed topic has delivered its end-of-stream event. Objects in
+/// a store come as lazy ``Proxy`` values from ``next(timeout:)``, or fetched eagerly from
+/// ``nextObject(timeout:)``. Asking for the next item acknowledges the previous one (durable
+/// subscribers advance their cursor then), so delivery is at-least-once; call
+/// ``acknowledge()`` to do it earlier.
+///
+/// Thread-safe: calls are serialised by a lock. Use ``objects`` / ``items`` for `for try await`.
+public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
+    // @unchecked: the subscriber and `pending` are only used under `lock`.
+
+    /// An object event as delivered: the item and where it came from.
+    public struct Delivery: Sendable {
+        /// The object, inline or as a proxy.
+        public let item: StreamItem<T>
+        /// The event's metadata.
+        public let metadata: Metadata
+        /// The topic it came from.
+        public let topic: String
+        /// Its seq in that topic.
+        public let seq: Int64
+    }
+
+    private let subscriber: any EventSubscriber
+    private let filter: (any StreamFilter)?
+    private let decode: @Sendable (Data, String) throws -> T
+    private let lock = NSLock()
+    private var pending: Event?
+    private var isClosed = false
+    /// Runs blocking waits off the cooperative thread pool for the async API.
+    let waitQueue = DispatchQueue(label: "streamlog.consumer.wait")
+
+    /// A consumer decoding objects with `codec`; `filter` drops events whose metadata it rejects
+    /// (deleting their object from the store when the event says `evict`).
+    public init<Codec: StreamCodec>(subscriber: any EventSubscriber, codec: Codec, filter: (any StreamFilter)? = nil)
+    where Codec.Value == T {
+        self.subscriber = subscriber
+        self.filter = filter
+        self.decode = { try codec.decode($0, encoding: $1) }
+    }
+
+    /// Whether every subscribed topic has delivered its end of stream.
+    public var isFinished: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return subscriber.isFinished
+    }
+
+    /// The next object event, with its proxy unresolved; `nil` at end of stream (or when
+    /// `timeout` passes first: check ``isFinished``).
+    public func nextDelivery(timeout: Duration? = nil) throws -> Delivery? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !isClosed else { throw StreamLogError(.closed, "the consumer is closed") }
+        try acknowledgeLocked()
+        while let event = try subscriber.nextEvent(timeout: timeout) {
+            pending = event
+            if event.isEndOfStream { continue }
+            if let filter, filter.shouldDrop(event.metadata) {
+                if event.evict, let key = event.key { try subscriber.objectStore(for: event).evict(key) }
+                continue
+            }
+            return Delivery(item: try item(for: event), metadata: event.metadata, topic: event.topic, seq: event.seq)
+        }
+        try acknowledgeLocked()  // the end-of-stream events are done with too
+        return nil
+    }
+
+    /// The next item: the inline object or a lazy proxy; `nil` at end of stream.
+    public func next(timeout: Duration? = nil) throws -> StreamItem<T>? {
+        try nextDelivery(timeout: timeout)?.item
+    }
+
+    /// The next item with its metadata; `nil` at end of stream.
+    public func nextWithMetadata(timeout: Duration? = nil) throws -> (item: StreamItem<T>, metadata: Metadata)? {
+        try nextDelivery(timeout: timeout).map { ($0.item, $0.metadata) }
+    }
+
+    /// The next object, fetched now (and evicted from its store when the event says so); `nil` at
+    /// end of stream.
+    ///
+    /// - Throws: `.objectEvicted` / `.objectMissing` naming the store and key.
+    public func nextObject(timeout: Duration? = nil) throws -> T? {
+        try nextDelivery(timeout: timeout)?.item.get()
+    }
+
+    /// The next object, fetched now, with its metadata; `nil` at end of stream.
+    public func nextObjectWithMetadata(timeout: Duration? = nil) throws -> (object: T, metadata: Metadata)? {
+        guard let delivery = try nextDelivery(timeout: timeout) else { return nil }
+        return (try delivery.item.get(), delivery.metadata)
+    }
+
+    /// Calls `body` with every object until the end of stream.
+    public func forEachObject(_ body: (T) throws -> Void) throws {
+        while let object = try nextObject() { try body(object) }
+    }
+
+    /// Acknowledges the last delivered event now rather than at the next call.
+    public func acknowledge() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try acknowledgeLocked()
+    }
+
+    /// Closes the consumer and its subscriber; with `stores`, the object stores it opened too.
+    /// The last delivered event is acknowledged first.
+    public func close(stores: Bool = false) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !isClosed else { return }
+        try acknowledgeLocked()
+        isClosed = true
+        subscriber.close(stores: stores)
+    }
+
+    private func acknowledgeLocked() throws {
+        guard let event = pending else { return }
+        try subscriber.acknowledge(event)
+        pending = nil
+    }
+
+    private func item(for event: Event) throws -> StreamItem<T> {
+        if let key = event.key {
+            let decode = self.decode
+            let topic = event.topic, seq = event.seq
+            return .proxy(Proxy(key: key, evict: event.evict, store: try subscriber.objectStore(for: event)) { data, encoding in
+                try Self.decoding(topic: topic, seq: seq) { try decode(data, encoding) }
+            })
+        }
+        let payload = event.payload ?? Data()
+        let encoding = event.encoding ?? "bytes"
+        return .value(try Self.decoding(topic: event.topic, seq: event.seq) { try decode(payload, encoding) })
+    }
+
+    /// Adds the topic and seq to a decoding error, so a bad event can be found.
+    private static func decoding<V>(topic: String, seq: Int64, _ body: () throws -> V) throws -> V {
+        do { return try body() } catch let error as StreamLogError where error.code == .codec {
+            throw StreamLogError(.codec, "event \(seq) of topic \(quoted(topic)): \(error.message)")
+        }
+    }
+}
+
+extension StreamConsumer where T: StreamCodable {
+    /// A consumer using `T`'s default codec.
+    public convenience init(subscriber: any EventSubscriber, filter: (any StreamFilter)? = nil) {
+        self.init(subscriber: subscriber, codec: T.defaultCodec, filter: filter)
+    }
+}
