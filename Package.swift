@@ -38,10 +38,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Benchmark workloads, shared by `streamlog bench` and tools/bench.sh; kept out of the
+        // library so the library's dependency graph stays free of them.
+        .target(
+            name: "StreamLogBenchmarkKit",
+            dependencies: ["StreamLog"]
+        ),
         .executableTarget(
             name: "StreamLogCLI",
             dependencies: [
                 "StreamLog",
+                "StreamLogBenchmarkKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

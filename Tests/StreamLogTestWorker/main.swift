@@ -23,8 +23,10 @@ do {
             index = end
         }
     default:
-        FileHandle.standardError.write(Data("unknown role \(role)\n".utf8))
-        exit(2)
+        guard try runStreamRole(role, arguments) else {
+            FileHandle.standardError.write(Data("unknown role \(role)\n".utf8))
+            exit(2)
+        }
     }
 } catch {
     FileHandle.standardError.write(Data("\(role) failed: \(error)\n".utf8))

@@ -5,12 +5,9 @@ extension LogDatabase {
     /// Producers use it for backpressure (``StreamProducer/Options/maxPending``).
     public func unconsumedEvents(topic: String) throws -> Int? {
         try read { connection in
-            guard let record = try topicRecord(topic, create: false, in: connection) else { return nil }
-            let slowest = try connection.cached(
-                "SELECT min(position) FROM (SELECT position FROM cursors WHERE topic_id = ?1 "
-                    + "UNION ALL SELECT position FROM groups WHERE topic_id = ?1)"
-            ).queryOne({ $0.bind(record.id, at: 1) }) { $0.optionalInt64(0) } ?? nil
-            guard let slowest else { return nil }
+            guard let record = try topicRecord(topic, create: false, in: connection),
+                  let slowest = try consumedThrough(record, in: connection)
+            else { return nil }
             return try connection.cached("SELECT count(*) FROM \(record.table) WHERE seq > ?1 AND type = 0").queryOne({
                 $0.bind(slowest, at: 1)
             }) { $0.int(0) } ?? 0

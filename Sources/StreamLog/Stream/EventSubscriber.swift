@@ -11,8 +11,12 @@ public protocol EventSubscriber: AnyObject {
     func nextEvent(timeout: Duration?) throws -> Event?
 
     /// Records that the application is done with `event` and every earlier event of its topic
-    /// (a durable cursor advances; an anonymous subscriber does nothing).
+    /// (a durable cursor advances; an anonymous subscriber does nothing). The subscriber may
+    /// write acknowledgements in batches; ``commitAcknowledgements()`` writes them now.
     func acknowledge(_ event: Event) throws
+
+    /// Writes every recorded acknowledgement durably.
+    func commitAcknowledgements() throws
 
     /// The object store holding a key event's object.
     func objectStore(for event: Event) throws -> ObjectStore

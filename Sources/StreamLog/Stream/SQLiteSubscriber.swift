@@ -34,17 +34,37 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     private var bufferHeads: [String: Int] = [:]
     private var finishedTopics: Set<String> = []
     private var lastDataVersion: Int64 = -1
+    private var unwrittenAcknowledgements: [String: Int64] = [:]
+    private var unwrittenCount = 0
 
     /// A subscriber to `topics` of the file at `path`, starting at `start`.
     ///
-    /// Topics that do not exist yet are waited for. - Throws: `.invalidArgument` for an empty
-    /// topic list or a bad name; the errors of ``LogDatabase/init(path:options:)``.
+    /// Topics that do not exist yet are waited for.
+    ///
+    /// - Throws: `.invalidArgument` for an empty topic list or a bad name; the errors of
+    ///   ``LogDatabase/init(path:options:)``.
     public convenience init(
         path: String, topics: [String], start: Start = .beginning, pageSize: Int = 256,
         options: LogDatabase.Options = .init()
     ) throws {
         try self.init(database: LogDatabase(path: path, options: options), topics: topics,
                       position: .anonymous(start), pageSize: pageSize)
+    }
+
+    /// A durable subscriber: the named consumer's cursor on each topic is kept in the file, so a
+    /// restarted consumer resumes after the last acknowledged event. A consumer seen for the first
+    /// time starts at the first retained event; topics that do not exist yet are created empty.
+    ///
+    /// Acknowledgements are written in batches of up to `acknowledgementBatch` events, and always
+    /// before the subscriber waits for new events and on close: after a crash, at most that many
+    /// events that were acknowledged are delivered again (at-least-once).
+    public convenience init(
+        path: String, topics: [String], consumer: String, pageSize: Int = 256, acknowledgementBatch: Int = 64,
+        options: LogDatabase.Options = .init()
+    ) throws {
+        try TopicName.validate(consumer, kind: "consumer")
+        try self.init(database: LogDatabase(path: path, options: options), topics: topics,
+                      position: .durable(consumer: consumer, batch: max(acknowledgementBatch, 1)), pageSize: pageSize)
     }
 
     init(database: LogDatabase, topics: [String], position: CursorPosition, pageSize: Int) throws {
@@ -69,13 +89,26 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
             if let event = takeBuffered() { return event }
             if isFinished { return nil }
             if try refill() { continue }
+            try commitAcknowledgements()  // caught up: a good moment to persist the cursor
             if let deadline, clock.now >= deadline { return nil }
             try waitForChange(until: deadline)
         }
     }
 
     public func acknowledge(_ event: Event) throws {
-        try position.acknowledge(event, database: database)
+        guard case .durable(_, let batch) = position else { return }
+        unwrittenAcknowledgements[event.topic] = max(unwrittenAcknowledgements[event.topic] ?? 0, event.seq)
+        unwrittenCount += 1
+        if unwrittenCount >= batch { try commitAcknowledgements() }
+    }
+
+    public func commitAcknowledgements() throws {
+        guard case .durable(let consumer, _) = position, !unwrittenAcknowledgements.isEmpty else { return }
+        for (topic, seq) in unwrittenAcknowledgements {
+            try database.acknowledge(consumer: consumer, topic: topic, through: seq)
+        }
+        unwrittenAcknowledgements.removeAll(keepingCapacity: true)
+        unwrittenCount = 0
     }
 
     public func objectStore(for event: Event) throws -> ObjectStore {
@@ -83,6 +116,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     }
 
     public func close(stores: Bool) {
+        try? commitAcknowledgements()
         if stores { database.closeStores() }
         database.close()
     }
@@ -146,22 +180,22 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     }
 }
 
-/// Where a subscriber's cursors come from and where acknowledgements go.
+/// Where a subscriber's cursors come from.
 enum CursorPosition: Sendable {
-    /// Replay: cursors live in memory only.
+    /// Replay: cursors live in memory only; nothing is written.
     case anonymous(SQLiteSubscriber.Start)
+    /// A named durable consumer: cursors live in the `cursors` table; acknowledgements are
+    /// written every `batch` events.
+    case durable(consumer: String, batch: Int)
 
     func initialCursor(topic: String, database: LogDatabase) throws -> Int64 {
         switch self {
         case .anonymous(.beginning): return 0
         case .anonymous(.after(let seq)): return seq
         case .anonymous(.end): return try database.topicExists(topic) ? database.lastSeq(topic: topic) : 0
-        }
-    }
-
-    func acknowledge(_ event: Event, database: LogDatabase) throws {
-        switch self {
-        case .anonymous: return
+        case .durable(let consumer, _):
+            try database.createTopic(topic)
+            return try database.registerConsumer(consumer, topic: topic)
         }
     }
 }

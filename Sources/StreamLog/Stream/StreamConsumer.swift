@@ -104,11 +104,12 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
         while let object = try nextObject() { try body(object) }
     }
 
-    /// Acknowledges the last delivered event now rather than at the next call.
+    /// Acknowledges the last delivered event now, durably, rather than at the next call.
     public func acknowledge() throws {
         lock.lock()
         defer { lock.unlock() }
         try acknowledgeLocked()
+        try subscriber.commitAcknowledgements()
     }
 
     /// Closes the consumer and its subscriber; with `stores`, the object stores it opened too.

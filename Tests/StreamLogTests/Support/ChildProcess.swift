@@ -47,6 +47,16 @@ final class ChildProcess {
         return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
+    /// Like ``finish()``, but kills the child first if it is still running after `timeout`, so a
+    /// hung child fails the test instead of hanging it.
+    func finish(timeout: Duration) -> (status: Int32, stdout: String, stderr: String) {
+        let process = self.process
+        let watchdog = DispatchWorkItem { if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1000)), execute: watchdog)
+        defer { watchdog.cancel() }
+        return finish()
+    }
+
     /// SIGKILL, as a crash would.
     func kill() { Foundation.kill(process.processIdentifier, SIGKILL) }
 }

@@ -1,0 +1,84 @@
+import Foundation
+import StreamLog
+
+/// The log-layer workloads of the C floor (`tools/floor/floor.c`), through the library, on the
+/// same schema and batch sizes: append, cursor read, and object put/get.
+public enum LogBenchmarks {
+    /// Appends `count` inline events of `size` bytes in batches of `batch`; rows per second.
+    public static func append(count: Int, size: Int, batch: Int, synchronous: LogDatabase.Options.Synchronous = .normal) throws
+        -> BenchmarkResult
+    {
+        let scratch = try ScratchDirectory()
+        defer { scratch.cleanup() }
+        let db = try LogDatabase(path: scratch.file("bench.db"), options: .init(synchronous: synchronous))
+        try db.createTopic("t")
+        let payload = Data(repeating: 0x61, count: size)
+        var events = [Event](repeating: .inline(payload), count: batch)
+        let seconds = try measure {
+            var done = 0
+            while done < count {
+                let rows = min(batch, count - done)
+                if rows != events.count { events = Array(events.prefix(rows)) }
+                try db.append(events, to: "t")
+                done += rows
+            }
+        }
+        db.close()
+        return BenchmarkResult(
+            workload: "append", parameters: [("batch", "\(batch)"), ("size", "\(size)"), ("count", "\(count)")],
+            seconds: seconds, rate: Double(count) / seconds, unit: "rows/s")
+    }
+
+    /// Reads `count` events of `size` bytes back by cursor, in pages of `page`; rows per second.
+    public static func read(count: Int, size: Int, page: Int = 1000) throws -> BenchmarkResult {
+        let scratch = try ScratchDirectory()
+        defer { scratch.cleanup() }
+        let db = try LogDatabase(path: scratch.file("bench.db"))
+        let payload = Data(repeating: 0x61, count: size)
+        let batch = [Event](repeating: .inline(payload), count: 1000)
+        for _ in 0..<(count / 1000) { try db.append(batch, to: "t") }
+        var seen = 0
+        var bytes = 0
+        let seconds = try measure {
+            var cursor: Int64 = 0
+            while true {
+                let events = try db.read(topic: "t", after: cursor, limit: page)
+                guard let last = events.last else { break }
+                for event in events { bytes &+= event.payload?.count ?? 0 }
+                seen += events.count
+                cursor = last.seq
+                if events.count < page { break }
+            }
+        }
+        precondition(seen == count / 1000 * 1000 && bytes == seen * size, "read back \(seen) events")
+        db.close()
+        return BenchmarkResult(
+            workload: "read", parameters: [("batch", "\(page)"), ("size", "\(size)"), ("count", "\(seen)")],
+            seconds: seconds, rate: Double(seen) / seconds, unit: "rows/s")
+    }
+
+    /// Puts then gets `count` objects of `size` bytes, one transaction each; MB per second (10⁶ B).
+    public static func objects(count: Int, size: Int) throws -> [BenchmarkResult] {
+        let scratch = try ScratchDirectory()
+        defer { scratch.cleanup() }
+        let store = try LogDatabase(path: scratch.file("bench.db")).objects
+        let data = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131) })
+        var keys: [ObjectKey] = []
+        keys.reserveCapacity(count)
+        let putSeconds = try measure {
+            for _ in 0..<count { keys.append(try store.put(data)) }
+        }
+        var total = 0
+        let getSeconds = try measure {
+            for key in keys { total += try store.get(key).data.count }
+        }
+        precondition(total == count * size)
+        store.database.close()
+        let parameters = [("batch", "1"), ("size", "\(size)"), ("count", "\(count)")]
+        let megabytes = Double(count * size) / 1e6
+        return [
+            BenchmarkResult(workload: "blob-put", parameters: parameters, seconds: putSeconds, rate: megabytes / putSeconds, unit: "MB/s"),
+            BenchmarkResult(workload: "blob-get", parameters: parameters, seconds: getSeconds, rate: megabytes / getSeconds, unit: "MB/s"),
+        ]
+    }
+}
