@@ -1,0 +1,176 @@
+extension LogDatabase {
+    /// The metadata key under which a dead-letter event records where it came from: an object
+    /// `{"topic": …, "group": …, "seq": original seq, "attempts": n, "error": last error or null}`.
+    /// It replaces any user entry of that name in the copy.
+    public static let deadLetterMetadataKey = "deadLetter"
+
+    /// The name of the topic where `group` puts the events of `topic` it gave up on:
+    /// `"<topic>.dlq.<group>"`. It is an ordinary topic (data, never SQL), readable with any
+    /// reader or consumer; ``deadLetters(group:topic:limit:)`` decodes it.
+    public static func deadLetterTopic(group: String, topic: String) -> String {
+        "\(topic).dlq.\(group)"
+    }
+
+    /// The dead letters of `group` on `topic`, oldest first; empty when there are none.
+    ///
+    /// - Throws: `.topicNotFound` when `topic` does not exist.
+    public func deadLetters(group: String, topic: String, limit: Int = 1000) throws -> [DeadLetter] {
+        try Self.validateGroup(group, topic: topic)
+        return try read { connection in
+            _ = try existingTopic(topic, in: connection)
+            let name = Self.deadLetterTopic(group: group, topic: topic)
+            guard let dlq = try topicRecord(name, create: false, in: connection) else { return [] }
+            var letters: [DeadLetter] = []
+            try scan(dlq, after: 0, limit: limit, in: connection) { event in
+                guard let letter = Self.deadLetter(event) else { return }
+                letters.append(letter)
+            }
+            return letters
+        }
+    }
+
+    /// Puts the dead letters of `group` on `topic` back to work, in one transaction.
+    ///
+    /// A dead letter whose original event is still retained (with its object) is released in the
+    /// group: the original is delivered again like a nacked event, with attempts starting over.
+    /// Otherwise the dead letter's copy is appended to `topic` again (without the dead-letter
+    /// metadata entry) as a new event — which every consumer of the topic then sees — unless
+    /// the topic is closed, in which case it stays in the dead-letter topic. Redriven dead
+    /// letters leave the dead-letter topic.
+    ///
+    /// - Throws: `.topicNotFound`; `.invalidArgument` when the group does not exist.
+    @discardableResult
+    public func redrive(group: String, topic: String) throws -> RedriveResult {
+        try Self.validateGroup(group, topic: topic)
+        return try write { connection in
+            let record = try existingTopic(topic, in: connection)
+            let row = try existingGroup(group, record: record, in: connection)
+            var result = RedriveResult(released: 0, reappended: 0, kept: 0)
+            let name = Self.deadLetterTopic(group: group, topic: topic)
+            guard let dlq = try topicRecord(name, create: false, in: connection) else { return result }
+            let closed = try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
+                $0.bind(record.id, at: 1)
+            }) { $0.int64(0) != 0 } ?? false
+            let release = try connection.cached(
+                "INSERT INTO leases (group_id, seq, member, receipt, visible_at, attempts) VALUES (?1, ?2, NULL, 0, ?3, 0) "
+                    + "ON CONFLICT (group_id, seq) DO UPDATE SET member = NULL, receipt = 0, visible_at = ?3, attempts = 0")
+            let remove = try connection.cached("DELETE FROM \(dlq.table) WHERE seq = ?1")
+            let now = Timestamp.now().microsecondsSinceEpoch
+            var after: Int64 = 0
+            var page: [Event] = []
+            repeat {
+                page.removeAll(keepingCapacity: true)
+                try scan(dlq, after: after, limit: 1000, in: connection) { page.append($0) }
+                for letter in page {
+                    after = letter.seq
+                    guard let dead = Self.deadLetter(letter) else { continue }
+                    let original = try event(record, seq: dead.originalSeq, in: connection)
+                    if let original, try objectIsAvailable(original, in: connection) {
+                        // Past the frontier (the group was moved back) it will be delivered as new anyway.
+                        if original.seq <= row.frontier {
+                            try release.run {
+                                $0.bind(row.id, at: 1)
+                                $0.bind(original.seq, at: 2)
+                                $0.bind(now, at: 3)
+                            }
+                        }
+                        if let copy = letter.key, letter.store == nil, copy != original.key {
+                            try deleteObject(copy, in: connection)
+                        }
+                        result.released += 1
+                    } else if !closed {
+                        var again = letter
+                        again.metadata[Self.deadLetterMetadataKey] = nil
+                        _ = try appendRows([again], to: record, in: connection)
+                        result.reappended += 1
+                    } else {
+                        result.kept += 1
+                        continue
+                    }
+                    try remove.run { $0.bind(letter.seq, at: 1) }
+                }
+            } while page.count == 1000
+            return result
+        }
+    }
+
+    // MARK: Internals (inside the caller's write transaction)
+
+    /// Copies the event at `seq` to the group's dead-letter topic (with its own copy of the
+    /// object, so trimming either topic never leaves the other dangling) and drops its lease.
+    func moveToDeadLetters(
+        seq: Int64, attempts: Int, error: String?, group: GroupRow, record: TopicRecord, in connection: Connection
+    ) throws {
+        try deleteLease(groupID: group.id, seq: seq, in: connection)
+        guard var event = try event(record, seq: seq, in: connection) else { return }
+        let name = Self.deadLetterTopic(group: group.name, topic: record.name)
+        guard let dlq = try topicRecord(name, create: true, in: connection) else { return }
+        if let key = event.key, event.store == nil, let copy = try copyObject(key, in: connection) {
+            event.key = copy
+        }
+        event.metadata[Self.deadLetterMetadataKey] = .object([
+            "topic": .string(record.name), "group": .string(group.name), "seq": .int(seq),
+            "attempts": .int(Int64(attempts)), "error": error.map { .string($0) } ?? .null,
+        ])
+        _ = try appendRows([event], to: dlq, in: connection)
+    }
+
+    /// A new object with the bytes of the one under `key`, or `nil` when there is none.
+    func copyObject(_ key: ObjectKey, in connection: Connection) throws -> ObjectKey? {
+        let copy = ObjectKey.random()
+        let inserted = try key.withBytes { source in
+            try copy.withBytes { target in
+                try connection.cached(
+                    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) "
+                        + "SELECT ?1, size, encoding, ?3, chunks, data FROM objects WHERE key = ?2 RETURNING id, chunks"
+                ).queryOne({
+                    $0.bindNoCopy(blob: target, at: 1)
+                    $0.bindNoCopy(blob: source, at: 2)
+                    $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
+                }) { (id: $0.int64(0), chunks: $0.int(1)) }
+            }
+        }
+        guard let inserted else { return nil }
+        if inserted.chunks > 0 {
+            try key.withBytes { source in
+                try connection.cached(
+                    "INSERT INTO object_chunks (object_id, idx, data) "
+                        + "SELECT ?1, idx, data FROM object_chunks WHERE object_id = (SELECT id FROM objects WHERE key = ?2)"
+                ).run {
+                    $0.bind(inserted.id, at: 1)
+                    $0.bindNoCopy(blob: source, at: 2)
+                }
+            }
+        }
+        return copy
+    }
+
+    /// Deletes an object that nothing refers to any more (no eviction tombstone).
+    func deleteObject(_ key: ObjectKey, in connection: Connection) throws {
+        try key.withBytes { bytes in
+            try connection.cached("DELETE FROM objects WHERE key = ?1").run { $0.bindNoCopy(blob: bytes, at: 1) }
+            try connection.cached("DELETE FROM evicted_objects WHERE key = ?1").run { $0.bindNoCopy(blob: bytes, at: 1) }
+        }
+    }
+
+    /// Whether the event's object can still be resolved: inline, in another store (not checked),
+    /// or present in this file's store.
+    func objectIsAvailable(_ event: Event, in connection: Connection) throws -> Bool {
+        guard let key = event.key, event.store == nil else { return true }
+        return try key.withBytes { bytes in
+            try connection.cached("SELECT 1 FROM objects WHERE key = ?1").queryOne({
+                $0.bindNoCopy(blob: bytes, at: 1)
+            }) { _ in true } ?? false
+        }
+    }
+
+    /// The dead letter an event of a dead-letter topic describes, or `nil` for any other event.
+    static func deadLetter(_ event: Event) -> DeadLetter? {
+        guard event.kind == .object, let info = event.metadata[deadLetterMetadataKey]?.objectValue,
+            let seq = info["seq"]?.intValue
+        else { return nil }
+        return DeadLetter(
+            event: event, originalSeq: seq, attempts: Int(info["attempts"]?.intValue ?? 0),
+            error: info["error"]?.stringValue)
+    }
+}

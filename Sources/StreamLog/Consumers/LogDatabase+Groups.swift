@@ -1,0 +1,236 @@
+extension LogDatabase {
+    /// Creates the competing-consumer group `group` on `topic`, or updates its options.
+    ///
+    /// A new group starts at the first retained event. Creating the group is optional:
+    /// ``claim(group:topic:member:limit:lease:)`` creates a missing one with default options.
+    ///
+    /// - Throws: `.topicNotFound`; `.invalidArgument` for a bad name or options, or when the
+    ///   dead-letter topic's name would exceed ``TopicName/maxBytes``.
+    public func createGroup(_ group: String, topic: String, options: GroupOptions = GroupOptions()) throws {
+        try Self.validateGroup(group, topic: topic, options: options)
+        try write { connection in
+            try insertGroup(group, record: try existingTopic(topic, in: connection), options: options, in: connection)
+        }
+    }
+
+    /// Deletes the group and its leases (outstanding receipts become stale). Its dead-letter
+    /// topic is kept. Returns whether the group existed.
+    @discardableResult
+    public func removeGroup(_ group: String, topic: String) throws -> Bool {
+        try TopicName.validate(group, kind: "group")
+        return try write { connection in
+            let record = try existingTopic(topic, in: connection)
+            try connection.cached("DELETE FROM consumer_groups WHERE name = ?1 AND topic_id = ?2").run {
+                $0.bind(group, at: 1)
+                $0.bind(record.id, at: 2)
+            }
+            let removed = connection.changes > 0
+            if removed { try applyConsumerRetention(record, in: connection) }
+            return removed
+        }
+    }
+
+    /// The group's position on `topic` — every event up to it is acked or dead-lettered (the
+    /// lowest unacked seq minus 1) — or `nil` when the group does not exist.
+    public func groupPosition(group: String, topic: String) throws -> Int64? {
+        try TopicName.validate(group, kind: "group")
+        return try read { connection in
+            let record = try existingTopic(topic, in: connection)
+            return try groupRow(group, record: record, create: false, in: connection).map {
+                try groupPosition($0, in: connection)
+            }
+        }
+    }
+
+    /// Leases up to `limit` events of `topic` to `member` of `group` for `lease`, creating the
+    /// group if needed.
+    ///
+    /// Events whose lease expired or that were nacked (and whose delay passed) come first, in seq
+    /// order; then events never delivered to the group. Each delivery has a new receipt; the
+    /// member completes it with ``ack(_:)-(Receipt)`` before the lease ends, or extends the lease
+    /// with ``extendLease(_:by:)``. An event already delivered `maxDeliveries` times is moved to
+    /// the dead-letter topic instead (``GroupOptions/maxDeliveries``).
+    ///
+    /// End of stream: once a member reaches the topic's end-of-stream event with no earlier event
+    /// left to claim, the result ends with an end-of-stream delivery (not leased, not counted in
+    /// `limit`, given to every member that gets there): the member should stop. Leases other
+    /// members still hold are not waited for; if one expires it goes to any member still running.
+    ///
+    /// One `BEGIN IMMEDIATE` transaction: members in any thread or process never get the same
+    /// event at the same time.
+    ///
+    /// ```swift
+    /// while true {
+    ///     let batch = try db.claim(group: "resize", topic: "images", member: "w1", limit: 100)
+    ///     if batch.isEmpty { wait(); continue }
+    ///     for delivery in batch where !delivery.isEndOfStream { try resize(delivery.event) }
+    ///     try db.ack(batch.map(\.receipt))
+    ///     if batch.last?.isEndOfStream == true { break }
+    /// }
+    /// ```
+    /// - Returns: the deliveries, empty when nothing is due.
+    /// - Throws: `.topicNotFound`; `.invalidArgument` for bad names, a limit below 1 or a lease
+    ///   that is not positive.
+    public func claim(
+        group: String, topic: String, member: String, limit: Int = 1, lease: Duration = .seconds(30)
+    ) throws -> [Delivery] {
+        try claim(group: group, topic: topic, member: member, limit: limit, lease: lease, now: Timestamp.now())
+    }
+
+    /// ``claim(group:topic:member:limit:lease:)`` at a given wall-clock time.
+    func claim(group: String, topic: String, member: String, limit: Int, lease: Duration, now: Timestamp) throws -> [Delivery] {
+        try Self.validateGroup(group, topic: topic)
+        try TopicName.validate(member, kind: "member")
+        guard limit >= 1 else {
+            throw StreamLogError(.invalidArgument, "cannot claim \(limit) events: the limit must be 1 or more")
+        }
+        guard lease > .zero else {
+            throw StreamLogError(.invalidArgument, "a lease must be longer than zero (got \(lease))")
+        }
+        let expiry = LeaseClock.adding(lease, to: now)
+        return try write { connection in
+            let record = try existingTopic(topic, in: connection)
+            guard var row = try groupRow(group, record: record, create: true, in: connection) else {
+                throw StreamLogError(.sqlite, "group \(quoted(group)) vanished while it was being created")
+            }
+            var deliveries: [Delivery] = []
+            deliveries.reserveCapacity(min(limit, 1024))
+            func deliver(_ event: Event, token: Int64, attempt: Int) {
+                let receipt = Receipt(
+                    group: group, topic: topic, seq: event.seq, token: token, groupID: row.id, topicID: record.id)
+                deliveries.append(Delivery(event: event, receipt: receipt, attempt: attempt, leaseExpiry: expiry))
+            }
+
+            // 1. Events whose lease expired or whose nack delay passed, lowest seq first.
+            let due = try connection.cached(
+                "SELECT seq, attempts, last_error FROM leases INDEXED BY leases_by_visibility "
+                    + "WHERE group_id = ?1 AND visible_at <= ?2 ORDER BY seq LIMIT ?3")
+            let relet = try connection.cached(
+                "UPDATE leases SET member = ?3, receipt = ?4, visible_at = ?5, attempts = attempts + 1 "
+                    + "WHERE group_id = ?1 AND seq = ?2")
+            var deadLettered = false
+            var moreDue = true
+            while moreDue && deliveries.count < limit {
+                let wanted = limit - deliveries.count
+                var batch: [(seq: Int64, attempts: Int, error: String?)] = []
+                try due.queryEach({
+                    $0.bind(row.id, at: 1)
+                    $0.bind(now.microsecondsSinceEpoch, at: 2)
+                    $0.bind(wanted, at: 3)
+                }) { batch.append(($0.int64(0), $0.int(1), $0.string(2))) }
+                moreDue = batch.count == wanted
+                for lease in batch {
+                    if let maxDeliveries = row.maxDeliveries, lease.attempts >= maxDeliveries {
+                        try moveToDeadLetters(
+                            seq: lease.seq, attempts: lease.attempts, error: lease.error, group: row, record: record,
+                            in: connection)
+                        deadLettered = true
+                        continue
+                    }
+                    guard let event = try event(record, seq: lease.seq, in: connection) else {
+                        // Retention deleted the event while it waited: nothing is left to deliver.
+                        try deleteLease(groupID: row.id, seq: lease.seq, in: connection)
+                        continue
+                    }
+                    let token = LeaseClock.newToken()
+                    try relet.run {
+                        $0.bind(row.id, at: 1)
+                        $0.bind(lease.seq, at: 2)
+                        $0.bind(member, at: 3)
+                        $0.bind(token, at: 4)
+                        $0.bind(expiry.microsecondsSinceEpoch, at: 5)
+                    }
+                    deliver(event, token: token, attempt: lease.attempts + 1)
+                }
+            }
+
+            // 2. Events never delivered to the group, after its frontier.
+            if deliveries.count < limit {
+                let insert = try connection.cached(
+                    "INSERT INTO leases (group_id, seq, member, receipt, visible_at, attempts) VALUES (?1, ?2, ?3, ?4, ?5, 1)")
+                let previousFrontier = row.frontier
+                try scan(record, after: row.frontier, limit: limit - deliveries.count, in: connection) { event in
+                    guard !event.isEndOfStream else {
+                        // Never leased and the frontier stays before it, so every member gets it.
+                        let receipt = Receipt(
+                            group: group, topic: topic, seq: event.seq, token: 0, groupID: row.id, topicID: record.id)
+                        deliveries.append(Delivery(event: event, receipt: receipt, attempt: 0, leaseExpiry: nil))
+                        return
+                    }
+                    let token = LeaseClock.newToken()
+                    try insert.run {
+                        $0.bind(row.id, at: 1)
+                        $0.bind(event.seq, at: 2)
+                        $0.bind(member, at: 3)
+                        $0.bind(token, at: 4)
+                        $0.bind(expiry.microsecondsSinceEpoch, at: 5)
+                    }
+                    row.frontier = event.seq
+                    deliver(event, token: token, attempt: 1)
+                }
+                if row.frontier != previousFrontier {
+                    try connection.cached("UPDATE consumer_groups SET frontier = ?2, updated_at = ?3 WHERE id = ?1").run {
+                        $0.bind(row.id, at: 1)
+                        $0.bind(row.frontier, at: 2)
+                        $0.bind(now.microsecondsSinceEpoch, at: 3)
+                    }
+                }
+            }
+            if deadLettered { try applyConsumerRetention(record, in: connection) }
+            return deliveries
+        }
+    }
+
+    /// Moves the group's position on `topic` to `target`, creating the group if needed, and
+    /// returns the new position. Every outstanding lease is dropped (its receipt becomes stale);
+    /// events after the new position are delivered again as new.
+    ///
+    /// - Throws: `.topicNotFound`; `.invalidArgument` for a seq below 1 or beyond the next seq.
+    @discardableResult
+    public func seek(group: String, topic: String, to target: SeekTarget) throws -> Int64 {
+        try Self.validateGroup(group, topic: topic)
+        let resolved = try resolveTime(target, topic: topic)
+        return try write { connection in
+            let record = try existingTopic(topic, in: connection)
+            guard let row = try groupRow(group, record: record, create: true, in: connection) else {
+                throw StreamLogError(.sqlite, "group \(quoted(group)) vanished while it was being created")
+            }
+            let position = try seekPosition(resolved, record: record, in: connection)
+            try connection.cached("DELETE FROM leases WHERE group_id = ?1").run { $0.bind(row.id, at: 1) }
+            try connection.cached("UPDATE consumer_groups SET frontier = ?2, updated_at = ?3 WHERE id = ?1").run {
+                $0.bind(row.id, at: 1)
+                $0.bind(position, at: 2)
+                $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
+            }
+            try applyConsumerRetention(record, in: connection)
+            return position
+        }
+    }
+
+    // MARK: Internals (inside the caller's lock)
+
+    /// (Lowest seq with a lease row, else frontier + 1) - 1: everything up to it is done.
+    func groupPosition(_ row: GroupRow, in connection: Connection) throws -> Int64 {
+        let lowest = try connection.cached("SELECT min(seq) FROM leases WHERE group_id = ?1").queryOne({
+            $0.bind(row.id, at: 1)
+        }) { $0.optionalInt64(0) } ?? nil
+        return (lowest ?? row.frontier + 1) - 1
+    }
+
+    func deleteLease(groupID: Int64, seq: Int64, in connection: Connection) throws {
+        try connection.cached("DELETE FROM leases WHERE group_id = ?1 AND seq = ?2").run {
+            $0.bind(groupID, at: 1)
+            $0.bind(seq, at: 2)
+        }
+    }
+
+    /// The retained event with this seq, or `nil`.
+    func event(_ record: TopicRecord, seq: Int64, in connection: Connection) throws -> Event? {
+        let select = try connection.cached(
+            "SELECT seq, type, time, evict, encoding, size, payload, key, store, metadata FROM \(record.table) "
+                + "WHERE seq = ?1")
+        return try select.queryOne({ $0.bind(seq, at: 1) }) { row in
+            try decodeEvent(row, topic: record.name, in: connection)
+        }
+    }
+}
