@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import StreamLog
 
 @main
@@ -6,6 +7,41 @@ struct StreamLogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "streamlog",
         abstract: "Look into, feed, replay and maintain a StreamLog file.",
-        subcommands: []
+        discussion: """
+            Every subcommand takes --db PATH; without it, $STREAMLOG_DB, else ./streamlog.db.
+            Errors are one line on standard error, with a non-zero exit status.
+            """,
+        subcommands: [
+            SendCommand.self, ReplayCommand.self, CloseCommand.self, TopicsCommand.self, TrimCommand.self,
+            GCCommand.self, CheckCommand.self, StatsCommand.self,
+        ]
     )
+
+    /// Parses the arguments and runs the subcommand, reporting any failure as one line on
+    /// standard error (argument-parser's default adds a usage block to some errors).
+    static func main() {
+        // A closed pipe on stdout must surface as EPIPE from write(2), which OutputWriter turns
+        // into a quiet exit 0, rather than kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            fail(with: error)
+        }
+        Foundation.exit(EXIT_SUCCESS)
+    }
+
+    private static func fail(with error: Error) -> Never {
+        let code = exitCode(for: error)
+        // Help and version requests print to stdout in argument-parser's own format.
+        if code == .success && !(error is ExitCode) { exit(withError: error) }
+        let message = self.message(for: error)
+            .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        if !message.isEmpty {
+            FileHandle.standardError.write(Data("streamlog: error: \(message)\n".utf8))
+        }
+        Foundation.exit(code.rawValue)
+    }
 }

@@ -1,0 +1,12 @@
+import ArgumentParser
+import StreamLog
+
+/// An RFC 3339 time argument such as `2026-11-25T08:18:49Z` or `2026-11-25T09:18:49.5+01:00`.
+struct TimeArgument: ExpressibleByArgument {
+    let timestamp: Timestamp
+
+    init?(argument: String) {
+        guard let timestamp = Timestamp(rfc3339: argument) else { return nil }
+        self.timestamp = timestamp
+    }
+}
