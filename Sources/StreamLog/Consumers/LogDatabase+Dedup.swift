@@ -20,6 +20,7 @@ extension LogDatabase {
     /// - Throws: as ``append(_:objects:to:)``; `.invalidArgument` when the key count differs from
     ///   the event count or a key is empty. A batch made only of duplicates is reported, not
     ///   refused, even on a closed topic.
+    @discardableResult
     public func append(
         _ events: [Event], dedupKeys: [String?], objects: [PendingObject] = [], to topic: String,
         window: Duration = LogDatabase.defaultDedupWindow

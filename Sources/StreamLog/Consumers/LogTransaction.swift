@@ -68,6 +68,7 @@ extension LogDatabase {
         }
 
         /// Appends with dedup keys; see ``LogDatabase/append(_:dedupKeys:objects:to:window:)``.
+        @discardableResult
         public func append(
             _ events: [Event], dedupKeys: [String?], objects: [PendingObject] = [], to topic: String,
             window: Duration = LogDatabase.defaultDedupWindow
@@ -221,6 +222,7 @@ extension LogDatabase {
     ///
     /// - Throws: whatever `body` throws, after rolling back; `.busyTimeout` if the write lock
     ///   cannot be taken.
+    @discardableResult
     public func transaction<T>(_ body: (Transaction) throws -> T) throws -> T {
         try write { connection in
             let transaction = Transaction(database: self, connection: connection)
