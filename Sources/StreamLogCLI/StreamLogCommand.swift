@@ -13,7 +13,7 @@ struct StreamLogCommand: ParsableCommand {
             """,
         subcommands: [
             SendCommand.self, ReplayCommand.self, CloseCommand.self, TopicsCommand.self, TrimCommand.self,
-            GCCommand.self, CheckCommand.self, StatsCommand.self,
+            GCCommand.self, CheckCommand.self, StatsCommand.self, BenchCommand.self,
         ]
     )
 

@@ -43,32 +43,34 @@ extension LogDatabase {
             "INSERT INTO \(record.table) (seq, type, time, evict, encoding, size, payload, key, store, metadata) "
                 + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
         var metadataJSON: [UInt8] = []
-        var seq = first
-        for event in events {
-            insert.bind(seq, at: 1)
-            insert.bind(event.kind.rawValue, at: 2)
+        defer { insert.reset() }
+        // Fields are read in place (`events[index].…`) rather than copying each Event, and the
+        // payload, key, encoding and metadata are bound without copies: the closures keep their
+        // buffers alive until the row is stepped. Every parameter is rebound for every row.
+        for index in events.indices {
+            insert.bind(first + Int64(index), at: 1)
+            insert.bind(events[index].kind.rawValue, at: 2)
             insert.bind(time.microsecondsSinceEpoch, at: 3)
-            insert.bind(event.evict, at: 4)
-            insert.bind(event.encoding, at: 5)
-            insert.bind(event.size, at: 6)
-            insert.bind(event.store?.id, at: 9)
+            insert.bind(events[index].evict, at: 4)
+            insert.bind(events[index].size, at: 6)
+            insert.bind(events[index].store?.id, at: 9)
             metadataJSON.removeAll(keepingCapacity: true)
-            MetadataCoding.encode(event.metadata, into: &metadataJSON)
-            // The payload, key and metadata are bound without copies: the closures keep their
-            // buffers alive until the row is stepped.
-            try withOptionalBytes(event.payload) { payload in
-                try withOptionalKey(event.key) { key in
-                    try metadataJSON.withUnsafeBytes { metadata in
-                        if let payload { insert.bindNoCopy(blob: payload, at: 7) } else { insert.bindNull(at: 7) }
-                        if let key { insert.bindNoCopy(blob: key, at: 8) } else { insert.bindNull(at: 8) }
-                        if metadata.isEmpty { insert.bindNull(at: 10) } else { insert.bindNoCopy(text: metadata, at: 10) }
-                        defer { insert.reset() }
-                        try insert.step()
+            MetadataCoding.encode(events[index].metadata, into: &metadataJSON)
+            try insert.withText(events[index].encoding, at: 5) {
+                try withOptionalBytes(events[index].payload) { payload in
+                    try withOptionalKey(events[index].key) { key in
+                        try metadataJSON.withUnsafeBytes { metadata in
+                            if let payload { insert.bindNoCopy(blob: payload, at: 7) } else { insert.bindNull(at: 7) }
+                            if let key { insert.bindNoCopy(blob: key, at: 8) } else { insert.bindNull(at: 8) }
+                            if metadata.isEmpty { insert.bindNull(at: 10) } else { insert.bindNoCopy(text: metadata, at: 10) }
+                            defer { insert.rewind() }
+                            try insert.step()
+                        }
                     }
                 }
             }
-            seq += 1
         }
+        let seq = first + Int64(events.count)
         if events.last?.isEndOfStream == true {
             try connection.cached("UPDATE topics SET closed_at = ?2 WHERE id = ?1").run {
                 $0.bind(record.id, at: 1)

@@ -5,13 +5,9 @@ extension LogDatabase {
     ///
     /// - Throws: `.topicNotFound` naming the topic.
     public func read(topic: String, after: Int64 = 0, limit: Int = 1000) throws -> [Event] {
-        var events: [Event] = []
-        events.reserveCapacity(min(max(limit, 0), 4096))
         try withConnection { connection in
-            let record = try existingTopic(topic, in: connection)
-            try scan(record, after: after, limit: limit, in: connection) { events.append($0) }
+            try scan(try existingTopic(topic, in: connection), after: after, limit: limit, in: connection)
         }
-        return events
     }
 
     /// Calls `body` for every event of `topic` with seq in `after + 1 ... through`, in order,
@@ -23,13 +19,10 @@ extension LogDatabase {
         _ body: (Event) throws -> Bool
     ) throws {
         var cursor = after
-        var page: [Event] = []
-        page.reserveCapacity(pageSize)
         while cursor < through {
-            page.removeAll(keepingCapacity: true)
-            try withConnection { connection in
-                let record = try existingTopic(topic, in: connection)
-                try scan(record, after: cursor, limit: pageSize, in: connection) { page.append($0) }
+            let page: [Event]
+            page = try withConnection { connection in
+                try scan(try existingTopic(topic, in: connection), after: cursor, limit: pageSize, in: connection)
             }
             for event in page {
                 guard event.seq <= through else { return }
@@ -77,22 +70,47 @@ extension LogDatabase {
         }
     }
 
-    /// Reads up to `limit` rows after `after` into `body`, inside the caller's lock.
-    func scan(_ record: TopicRecord, after: Int64, limit: Int, in connection: Connection, _ body: (Event) throws -> Void) throws {
+    /// Up to `limit` events after `after`, inside the caller's lock.
+    func scan(_ record: TopicRecord, after: Int64, limit: Int, in connection: Connection) throws -> [Event] {
         let select = try connection.cached(
             "SELECT seq, type, time, evict, encoding, size, payload, key, store, metadata FROM \(record.table) "
                 + "WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+        var decoder = EventRowDecoder(topic: record.name)
+        var events: [Event] = []
+        events.reserveCapacity(min(max(limit, 0), 4096))
         try select.queryEach({
             $0.bind(after, at: 1)
             $0.bind(limit, at: 2)
         }) { row in
-            try body(try decodeEvent(row, topic: record.name, in: connection))
+            events.append(try decoder.decode(row, stores: { try self.storeReference(id: $0, in: connection) }))
         }
+        return events
+    }
+
+    /// Calls `body` with up to `limit` events after `after`, inside the caller's lock.
+    func scan(_ record: TopicRecord, after: Int64, limit: Int, in connection: Connection, _ body: (Event) throws -> Void) throws {
+        for event in try scan(record, after: after, limit: limit, in: connection) { try body(event) }
     }
 
     /// The event in the current row of a `SELECT seq, type, time, evict, encoding, size, payload,
-    /// key, store, metadata` statement.
+    /// key, store, metadata` statement (for one-off rows; ``scan`` decodes pages).
     func decodeEvent(_ row: Statement, topic: String, in connection: Connection) throws -> Event {
+        var decoder = EventRowDecoder(topic: topic)
+        return try decoder.decode(row, stores: { try storeReference(id: $0, in: connection) })
+    }
+}
+
+/// Turns rows of `SELECT seq, type, time, evict, encoding, size, payload, key, store, metadata`
+/// into events. Kept per scan so the encoding tag, the same on nearly every row, is made into a
+/// `String` once rather than per row.
+struct EventRowDecoder {
+    let topic: String
+    private var encodingBytes: [UInt8] = []
+    private var encoding: String?
+
+    init(topic: String) { self.topic = topic }
+
+    mutating func decode(_ row: Statement, stores: (Int64) throws -> StoreReference) throws -> Event {
         let seq = row.int64(0)
         guard let kind = Event.Kind(rawValue: row.int64(1)) else {
             throw StreamLogError(.corrupt, "event \(seq) of topic \(quoted(topic)) has unknown type \(row.int64(1))")
@@ -104,15 +122,24 @@ extension LogDatabase {
             }
             return key
         }
-        let store: StoreReference?
-        if let storeID = row.optionalInt64(8) {
-            store = try storeReference(id: storeID, in: connection)
-        } else {
-            store = nil
-        }
+        let store = try row.optionalInt64(8).map(stores)
+        let name = topic
         return Event(
-            topic: topic, seq: seq, kind: kind, time: Timestamp(microsecondsSinceEpoch: row.int64(2)),
-            evict: row.int64(3) != 0, encoding: row.string(4), size: row.int(5), payload: row.data(6), key: key,
-            store: store, metadata: try row.withBytes(9) { try MetadataCoding.decode($0, topic: topic, seq: seq) })
+            topic: name, seq: seq, kind: kind, time: Timestamp(microsecondsSinceEpoch: row.int64(2)),
+            evict: row.int64(3) != 0, encoding: internedEncoding(row), size: row.int(5), payload: row.data(6), key: key,
+            store: store, metadata: try row.withBytes(9) { try MetadataCoding.decode($0, topic: name, seq: seq) })
+    }
+
+    mutating func internedEncoding(_ row: Statement) -> String? {
+        row.withBytes(4) { bytes -> String? in
+            guard let bytes else { return nil }
+            if let encoding, bytes.count == encodingBytes.count,
+               bytes.isEmpty || encodingBytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+                return encoding
+            }
+            encodingBytes = Array(bytes)
+            encoding = String(decoding: bytes, as: UTF8.self)
+            return encoding
+        }
     }
 }

@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
             case "append":
                 results = [try LogBenchmarks.append(count: count, size: size ?? 100, batch: max(batch, 1),
                                                     synchronous: full ? .full : .normal)]
-            case "read": results = [try LogBenchmarks.read(count: count, size: size ?? 100, page: max(batch, 1))]
+            case "read": results = try LogBenchmarks.read(count: count, size: size ?? 100, page: max(batch, 1))
             case "blob": results = try LogBenchmarks.objects(count: count, size: size ?? 1 << 20)
             default: throw ValidationError("unknown workload \(workload): use append, read or blob")
             }
