@@ -125,7 +125,9 @@ struct SendCommand: ParsableCommand {
 
     private func sendLines() throws {
         let db = try database.open(create: true)
-        if try db.topicExists(topic), try db.isClosed(topic: topic) {
+        // The topic exists from now on, even if no line ever comes.
+        try db.createTopic(topic)
+        if try db.isClosed(topic: topic) {
             throw StreamLogError(.topicClosed, "topic \(quoted(topic)) is closed; nothing more can be sent to it")
         }
         var info = stat()
