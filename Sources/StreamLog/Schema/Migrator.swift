@@ -11,7 +11,11 @@ enum Migrator {
     /// - Throws: `.schemaTooNew` (names both versions), `.notADatabase` for another application's
     ///   database or a file SQLite does not recognise, `.corrupt`.
     static func checkBeforeConfiguring(_ connection: Connection) throws {
-        try validate(connection, version: connection.scalarInt("PRAGMA user_version") ?? 0)
+        // One snapshot: a process migrating a new file commits its schema and its user_version
+        // together, and reading them in two transactions could see the schema without the version.
+        try connection.readTransaction {
+            try validate(connection, version: connection.scalarInt("PRAGMA user_version") ?? 0)
+        }
     }
 
     /// Applies the migrations the file lacks, each in one `BEGIN IMMEDIATE` transaction.
