@@ -188,5 +188,7 @@ import Testing
         #expect(lines.count == 2)
         #expect(lines[0].contains("multi\\nline") && lines[0].contains("{\"k\":\"v\"}"))
         #expect(lines[1].contains("end of stream"))
+        let withoutObjects = try succeed(["replay", "t", "--db", db, "--format", "text"]).output.split(separator: "\n")
+        #expect(withoutObjects.count == 2 && withoutObjects[0].hasSuffix("{\"k\":\"v\"}"))
     }
 }

@@ -67,64 +67,115 @@ struct ReplayCommand: ParsableCommand {
         var highest = try db.lastSeq(topic: topic)
         let printer = EventPrinter(format: output.format)
         let through = to ?? .max
-        var cursor = max((from ?? 1) - 1, 0)
+        var state = State(cursor: max((from ?? 1) - 1, 0))
         if let since = since?.timestamp {
             // Event times never decrease, so everything before the first event at or after `since`
             // is older. With none, only the last event can still be shown (an end-of-stream line).
             let first = try db.firstSeq(topic: topic, atOrAfter: since) ?? highest
-            cursor = max(cursor, first - 1)
+            state.cursor = max(state.cursor, first - 1)
         }
         if follow { StopSignal.install() }
         let progress = follow || printer.output.isTerminal
             ? nil
-            : ProgressBar(label: "replay", total: min(through, highest) - cursor)
+            : ProgressBar(label: "replay", total: min(through, highest) - state.cursor)
         defer { progress?.finish() }
-        let start = cursor
-        var printed = 0
-        var missing = 0
-        var done = limit == 0
+        let start = state.cursor
+        state.done = limit == 0
 
-        while !done {
+        while !state.done {
             let snapshotEnd = min(through, highest)
-            if cursor < snapshotEnd {
-                try db.forEachEvent(topic: topic, after: cursor, through: snapshotEnd, pageSize: Self.pageSize) { event in
-                    if follow && StopSignal.isRaised {
-                        done = true
-                        return false
-                    }
-                    cursor = event.seq
-                    if event.isEndOfStream {
-                        try printer.print(event)
-                        done = true
-                        return false
-                    }
-                    if let since = since?.timestamp, event.time < since { return true }
-                    if !match.isEmpty && !match.allMatch(event.metadata) { return true }
-                    var content: ObjectContent?
-                    if output.objects {
-                        content = try ObjectContent.peek(event, in: db)
-                        if case .missing = content { missing += 1 }
-                    }
-                    try printer.print(event, content: content)
-                    progress?.update(event.seq - start)
-                    printed += 1
-                    if let limit, printed >= limit { done = true }
-                    return !done
-                }
+            if output.objects {
+                try printEvents(db, through: snapshotEnd, printer: printer, state: &state)
+            } else {
+                try printRows(db, through: snapshotEnd, printer: printer, state: &state)
             }
-            if done || !follow || snapshotEnd >= through { break }
+            progress?.update(state.cursor - start)
+            if state.done || !follow || snapshotEnd >= through { break }
             // Every seq up to the snapshot's end was committed before it was read: none can
             // appear later, even if trimmed rows left a gap.
-            cursor = max(cursor, snapshotEnd)
+            state.cursor = max(state.cursor, snapshotEnd)
             try printer.flush()
-            guard let next = try TopicWaiter.waitForSeq(after: cursor, topic: topic, in: db) else { break }
+            guard let next = try TopicWaiter.waitForSeq(after: state.cursor, topic: topic, in: db) else { break }
             highest = next
         }
         try printer.flush()
-        if missing > 0 {
+        if state.missing > 0 {
             throw CLIError(
-                "\(missing) object\(missing == 1 ? " is" : "s are") missing from the store without being evicted "
-                    + "(printed with \"missing\": true); the file may be damaged: run `streamlog check`")
+                "\(state.missing) object\(state.missing == 1 ? " is" : "s are") missing from the store without being "
+                    + "evicted (printed with \"missing\": true); the file may be damaged: run `streamlog check`")
+        }
+    }
+
+    /// Where a replay is.
+    private struct State {
+        /// Seq of the last event looked at.
+        var cursor: Int64
+        /// Object events printed.
+        var printed = 0
+        /// Objects found missing from their store.
+        var missing = 0
+        /// The end-of-stream line or the limit was reached, or a stop signal arrived.
+        var done = false
+    }
+
+    /// Whether an object event passes --since and --match (metadata is parsed only for --match).
+    private func selects(time: Timestamp, metadata: () throws -> Metadata) rethrows -> Bool {
+        if let since = since?.timestamp, time < since { return false }
+        if match.isEmpty { return true }
+        return match.allMatch(try metadata())
+    }
+
+    /// Counts a printed object event against --limit; `false` once the replay must stop.
+    private func count(_ state: inout State) -> Bool {
+        state.printed += 1
+        if let limit, state.printed >= limit { state.done = true }
+        return !state.done
+    }
+
+    /// The fast path (no payloads): borrowed rows, metadata text copied as stored. Reads one page
+    /// per call and writes only between pages, so a slow reader of stdout never holds a read
+    /// transaction open (which would keep writers' WAL from being checkpointed).
+    private func printRows(_ db: LogDatabase, through: Int64, printer: EventPrinter, state: inout State) throws {
+        var rows = Self.pageSize
+        while rows == Self.pageSize && state.cursor < through && !state.done {
+            rows = 0
+            try db.forEachEventRow(topic: topic, after: state.cursor, through: through, pageSize: Self.pageSize) { row in
+                rows += 1
+                state.cursor = row.seq
+                if follow && StopSignal.isRaised {
+                    state.done = true
+                } else if row.kind == .endOfStream {
+                    try printer.append(row, topic: topic)
+                    state.done = true
+                } else if try selects(time: row.time, metadata: row.metadata) {
+                    try printer.append(row, topic: topic)
+                    _ = count(&state)
+                }
+                return rows < Self.pageSize && !state.done
+            }
+            try printer.output.flushIfFull()
+        }
+    }
+
+    /// The path with payloads: events copied out of each page, then objects read from the store.
+    private func printEvents(_ db: LogDatabase, through: Int64, printer: EventPrinter, state: inout State) throws {
+        guard state.cursor < through else { return }
+        try db.forEachEvent(topic: topic, after: state.cursor, through: through, pageSize: Self.pageSize) { event in
+            state.cursor = event.seq
+            if follow && StopSignal.isRaised {
+                state.done = true
+                return false
+            }
+            if event.isEndOfStream {
+                try printer.print(event)
+                state.done = true
+                return false
+            }
+            guard selects(time: event.time, metadata: { event.metadata }) else { return true }
+            let content = try ObjectContent.peek(event, in: db)
+            if case .missing = content { state.missing += 1 }
+            try printer.print(event, content: content)
+            return count(&state)
         }
     }
 }

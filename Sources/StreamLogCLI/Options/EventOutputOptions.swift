@@ -29,6 +29,12 @@ final class EventPrinter {
         try output.flushIfFull()
     }
 
+    /// Adds the line of a borrowed row to the buffer; the caller flushes between pages.
+    @inline(__always)
+    func append(_ row: EventRowView, topic: String) throws {
+        try formatter.append(row: row, topic: topic, to: &output.buffer)
+    }
+
     /// Writes out everything printed so far.
     func flush() throws {
         try output.flush()

@@ -43,35 +43,87 @@ struct EventFormatter {
         }
     }
 
+    /// Appends the line of a borrowed row (newline included), copying its stored metadata text
+    /// as it is when it is a compact JSON object, as the library writes it.
+    mutating func append(row: EventRowView, topic: String, to buffer: inout [UInt8]) throws {
+        let isEnd = row.kind == .endOfStream
+        switch format {
+        case .jsonl:
+            appendJSONHeader(topic: topic, seq: row.seq, isEnd: isEnd, time: row.time, to: &buffer)
+            try appendMetadata(of: row, to: &buffer)
+            if !isEnd {
+                let key = row.key
+                appendJSONObjectFields(key: key, evict: key != nil && row.evict, size: row.size, to: &buffer)
+            }
+            JSONText.appendASCII("}\n", to: &buffer)
+        case .text:
+            appendTextHeader(seq: row.seq, time: row.time, to: &buffer)
+            guard !isEnd else {
+                buffer.append(contentsOf: "  end of stream\n".utf8)
+                return
+            }
+            appendTextSize(row.size, to: &buffer)
+            if try row.withMetadataJSON({ $0?.isEmpty == false }) {
+                buffer.append(contentsOf: "  ".utf8)
+                try appendMetadata(of: row, to: &buffer)
+            }
+            buffer.append(0x0A)
+        }
+    }
+
+    /// The row's metadata as JSON: the stored text when it is a compact object (no control
+    /// bytes, so one line stays one line), else parsed and re-encoded.
+    private func appendMetadata(of row: EventRowView, to buffer: inout [UInt8]) throws {
+        let copied = row.withMetadataJSON { bytes -> Bool in
+            guard let bytes, !bytes.isEmpty else {
+                JSONText.appendASCII("{}", to: &buffer)
+                return true
+            }
+            guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}"), !bytes.contains(where: { $0 < 0x20 })
+            else { return false }
+            buffer.append(contentsOf: bytes)
+            return true
+        }
+        if !copied { MetadataValue.appendJSON(of: try row.metadata(), to: &buffer) }
+    }
+
     // MARK: JSON lines
 
-    private mutating func appendJSON(_ event: Event, content: ObjectContent?, to buffer: inout [UInt8]) {
-        if event.topic != topicName {
-            topicName = event.topic
+    private mutating func appendJSONHeader(topic: String, seq: Int64, isEnd: Bool, time: Timestamp, to buffer: inout [UInt8]) {
+        if topic != topicName {
+            topicName = topic
             topicJSON.removeAll(keepingCapacity: true)
-            JSONText.appendString(event.topic, to: &topicJSON)
+            JSONText.appendString(topic, to: &topicJSON)
         }
         JSONText.appendASCII("{\"topic\":", to: &buffer)
         buffer.append(contentsOf: topicJSON)
         JSONText.appendASCII(",\"seq\":", to: &buffer)
-        JSONText.appendInteger(event.seq, to: &buffer)
-        JSONText.appendASCII(event.isEndOfStream ? ",\"type\":\"end\",\"time\":\"" : ",\"type\":\"object\",\"time\":\"", to: &buffer)
-        times.append(event.time, to: &buffer)
+        JSONText.appendInteger(seq, to: &buffer)
+        JSONText.appendASCII(isEnd ? ",\"type\":\"end\",\"time\":\"" : ",\"type\":\"object\",\"time\":\"", to: &buffer)
+        times.append(time, to: &buffer)
         JSONText.appendASCII("\",\"metadata\":", to: &buffer)
+    }
+
+    private func appendJSONObjectFields(key: ObjectKey?, evict: Bool, size: Int, to buffer: inout [UInt8]) {
+        // An inline object has nothing to evict.
+        JSONText.appendASCII(evict ? ",\"evict\":true" : ",\"evict\":false", to: &buffer)
+        if let key {
+            JSONText.appendASCII(",\"key\":", to: &buffer)
+            JSONText.appendKey(key, to: &buffer)
+        }
+        JSONText.appendASCII(",\"size\":", to: &buffer)
+        JSONText.appendInteger(Int64(size), to: &buffer)
+    }
+
+    private mutating func appendJSON(_ event: Event, content: ObjectContent?, to buffer: inout [UInt8]) {
+        appendJSONHeader(topic: event.topic, seq: event.seq, isEnd: event.isEndOfStream, time: event.time, to: &buffer)
         if event.metadata.isEmpty {
             JSONText.appendASCII("{}", to: &buffer)
         } else {
             MetadataValue.appendJSON(of: event.metadata, to: &buffer)
         }
         if !event.isEndOfStream {
-            // An inline object has nothing to evict.
-            JSONText.appendASCII(event.key != nil && event.evict ? ",\"evict\":true" : ",\"evict\":false", to: &buffer)
-            if let key = event.key {
-                JSONText.appendASCII(",\"key\":", to: &buffer)
-                JSONText.appendKey(key, to: &buffer)
-            }
-            JSONText.appendASCII(",\"size\":", to: &buffer)
-            JSONText.appendInteger(Int64(event.size), to: &buffer)
+            appendJSONObjectFields(key: event.key, evict: event.key != nil && event.evict, size: event.size, to: &buffer)
             switch content {
             case nil:
                 break
@@ -97,19 +149,12 @@ struct EventFormatter {
     // MARK: Text
 
     private mutating func appendText(_ event: Event, content: ObjectContent?, to buffer: inout [UInt8]) {
-        let seq = String(event.seq)
-        buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: max(0, 8 - seq.utf8.count)))
-        buffer.append(contentsOf: seq.utf8)
-        buffer.append(contentsOf: "  ".utf8)
-        times.append(event.time, to: &buffer)
+        appendTextHeader(seq: event.seq, time: event.time, to: &buffer)
         guard !event.isEndOfStream else {
             buffer.append(contentsOf: "  end of stream\n".utf8)
             return
         }
-        let size = "\(event.size) B"
-        buffer.append(contentsOf: "  object ".utf8)
-        buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: max(0, 10 - size.utf8.count)))
-        buffer.append(contentsOf: size.utf8)
+        appendTextSize(event.size, to: &buffer)
         if !event.metadata.isEmpty {
             buffer.append(contentsOf: "  ".utf8)
             MetadataValue.appendJSON(of: event.metadata, to: &buffer)
@@ -134,6 +179,21 @@ struct EventFormatter {
             buffer.append(contentsOf: "  (missing from the store)".utf8)
         }
         buffer.append(0x0A)
+    }
+
+    private mutating func appendTextHeader(seq: Int64, time: Timestamp, to buffer: inout [UInt8]) {
+        let digits = String(seq)
+        buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: max(0, 8 - digits.utf8.count)))
+        buffer.append(contentsOf: digits.utf8)
+        buffer.append(contentsOf: "  ".utf8)
+        times.append(time, to: &buffer)
+    }
+
+    private func appendTextSize(_ size: Int, to buffer: inout [UInt8]) {
+        let text = "\(size) B"
+        buffer.append(contentsOf: "  object ".utf8)
+        buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: max(0, 10 - text.utf8.count)))
+        buffer.append(contentsOf: text.utf8)
     }
 
     /// Appends UTF-8 text with control characters shown as escapes, so one event stays one line.
