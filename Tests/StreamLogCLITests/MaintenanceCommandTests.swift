@@ -66,6 +66,28 @@ import Testing
         #expect(text.status == 1 && text.output.contains("2 problems") && text.stderr.isEmpty)
     }
 
+    @Test func checkAcceptsConsumersAndGroupsAndFindsACursorOutOfRange() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path()
+        try succeed(["send", "t", "--db", path], stdin: input(["a", "b", "c", "d"]))
+        do {
+            let db = try LogDatabase(path: path)
+            defer { db.close() }
+            try db.acknowledge(consumer: "reader", topic: "t", through: 2)
+            let deliveries = try db.claim(group: "workers", topic: "t", member: "w1", limit: 3)
+            #expect(deliveries.count == 3)
+        }
+        #expect(try succeed(["check", "--json", "--db", path]).json()["healthy"] == true)
+        let stats = try succeed(["stats", "--json", "--db", path]).json()
+        #expect(stats["consumers"] == 1 && stats["groups"] == 1)
+        guard hasSQLiteShell else { return }
+        try sqlite3(path, "UPDATE cursors SET position = 99")
+        let result = try streamlog(["check", "--json", "--db", path])
+        #expect(result.status == 1)
+        let kinds = try #require(try result.json()["problems"]?.arrayValue).compactMap { $0["kind"]?.stringValue }
+        #expect(kinds == ["cursorRange"])
+    }
+
     @Test func statsReportsSizesAndCounts() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path()

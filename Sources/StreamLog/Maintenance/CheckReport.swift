@@ -25,7 +25,7 @@ public struct CheckReport: Sendable, Hashable {
         public static let missingObject = Kind("missingObject")
         /// An object whose chunks do not add up to its recorded size.
         public static let objectChunks = Kind("objectChunks")
-        /// A consumer cursor, group position or lease outside the seqs its topic has given.
+        /// A consumer cursor, group frontier or lease outside the seqs its topic has given.
         public static let cursorRange = Kind("cursorRange")
     }
 

@@ -7,7 +7,7 @@ extension LogDatabase {
     /// end-of-stream event, last, and only in a topic marked closed; each object event has either
     /// a payload or a 16-byte key; every key into this file's store names an object that is
     /// present or recorded as evicted; chunked objects add up to their size; consumer cursors,
-    /// group positions and leases (when the file has those tables) lie within their topic's seqs.
+    /// group frontiers and leases (when the file has those tables) lie within their topic's seqs.
     /// Keys into stores in other files are not followed.
     ///
     /// - Parameter maxProblemsPerCheck: at most this many problems are listed per check and topic;
@@ -204,28 +204,27 @@ private struct Checker {
                     + "\(quoted($0.string(1) ?? "")), whose last seq is \($0.int64(3))"
             }
         }
-        if try hasColumns("groups", ["name", "topic_id", "position", "frontier"], tables: tables) {
+        if try hasColumns("consumer_groups", ["id", "name", "topic_id", "frontier"], tables: tables) {
             try report(
                 .cursorRange, topic: nil,
-                sql: "SELECT groups.name, topics.name, groups.position, groups.frontier, topics.next_seq - 1 FROM groups "
-                    + "JOIN topics ON topics.id = groups.topic_id "
-                    + "WHERE groups.position < 0 OR groups.position > groups.frontier "
-                    + "OR groups.frontier > topics.next_seq - 1"
+                sql: "SELECT consumer_groups.name, topics.name, consumer_groups.frontier, topics.next_seq - 1 "
+                    + "FROM consumer_groups JOIN topics ON topics.id = consumer_groups.topic_id "
+                    + "WHERE consumer_groups.frontier < 0 OR consumer_groups.frontier > topics.next_seq - 1"
             ) {
-                "group \(quoted($0.string(0) ?? "")) of topic \(quoted($0.string(1) ?? "")) has position "
-                    + "\($0.int64(2)) and frontier \($0.int64(3)); they must satisfy 0 ≤ position ≤ frontier ≤ "
-                    + "\($0.int64(4)) (the last seq)"
+                "group \(quoted($0.string(0) ?? "")) of topic \(quoted($0.string(1) ?? "")) has claimed up to seq "
+                    + "\($0.int64(2)), but the topic's last seq is \($0.int64(3))"
             }
-        }
-        if try hasColumns("leases", ["group_name", "topic_id", "seq"], tables: tables) {
-            try report(
-                .cursorRange, topic: nil,
-                sql: "SELECT leases.group_name, topics.name, leases.seq, topics.next_seq - 1 FROM leases "
-                    + "JOIN topics ON topics.id = leases.topic_id "
-                    + "WHERE leases.seq < 1 OR leases.seq > topics.next_seq - 1"
-            ) {
-                "group \(quoted($0.string(0) ?? "")) holds a lease on seq \($0.int64(2)) of topic "
-                    + "\(quoted($0.string(1) ?? "")), whose last seq is \($0.int64(3))"
+            if try hasColumns("leases", ["group_id", "seq"], tables: tables) {
+                try report(
+                    .cursorRange, topic: nil,
+                    sql: "SELECT consumer_groups.name, topics.name, leases.seq, consumer_groups.frontier FROM leases "
+                        + "JOIN consumer_groups ON consumer_groups.id = leases.group_id "
+                        + "JOIN topics ON topics.id = consumer_groups.topic_id "
+                        + "WHERE leases.seq < 1 OR leases.seq > consumer_groups.frontier"
+                ) {
+                    "group \(quoted($0.string(0) ?? "")) of topic \(quoted($0.string(1) ?? "")) holds a lease on seq "
+                        + "\($0.int64(2)), beyond the highest seq it has claimed (\($0.int64(3)))"
+                }
             }
         }
     }

@@ -47,7 +47,8 @@ extension LogDatabase {
                 objects: objects.0, objectBytes: objects.1,
                 evictedObjects: Int(try count("SELECT count(*) FROM evicted_objects")),
                 consumers: tables.contains("cursors") ? Int(try count("SELECT count(DISTINCT consumer) FROM cursors")) : 0,
-                groups: tables.contains("groups") ? Int(try count("SELECT count(DISTINCT name) FROM groups")) : 0)
+                groups: tables.contains("consumer_groups")
+                    ? Int(try count("SELECT count(DISTINCT name) FROM consumer_groups")) : 0)
         }
     }
 

@@ -21,7 +21,10 @@ struct GCCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: ArgumentHelp("Keep unreferenced objects younger than DURATION (default 1h; 0 for none).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Keep unreferenced objects younger than DURATION (default 1h; 0 for none).", valueName: "duration"),
+        transform: DurationArgument.parse)
     var grace: DurationArgument?
 
     @Flag(help: "Then rebuild the file without its free pages (VACUUM) and truncate the WAL.")
@@ -43,7 +46,8 @@ struct GCCommand: ParsableCommand {
                 + "record\(result.evictionRecords == 1 ? "" : "s")")
         if vacuum {
             let sizes = try db.vacuum()
-            output.writeLine("compacted \(database.path): \(ByteCount.format(sizes.bytesBefore)) → \(ByteCount.format(sizes.bytesAfter))")
+            output.writeLine(
+                "compacted \(database.path): \(ByteCount.format(sizes.bytesBefore)) → \(ByteCount.format(sizes.bytesAfter))")
         }
         progress.finish()
         try output.flush()

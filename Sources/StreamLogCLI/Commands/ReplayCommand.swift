@@ -32,7 +32,10 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Last seq to print (inclusive).", valueName: "seq"))
     var to: Int64?
 
-    @Option(help: ArgumentHelp("Only events appended at or after TIME (RFC 3339, e.g. 2026-11-25T08:00:00Z).", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Only events appended at or after TIME (RFC 3339, e.g. 2026-11-25T08:00:00Z).", valueName: "time"),
+        transform: TimeArgument.parse)
     var since: TimeArgument?
 
     @Option(help: ArgumentHelp("Print at most N object events.", valueName: "n"))
@@ -42,7 +45,8 @@ struct ReplayCommand: ParsableCommand {
         name: .customLong("match"),
         help: ArgumentHelp(
             "Only events whose metadata KEY equals VALUE as JSON (repeatable; all must hold; same value parsing as send --meta).",
-            valueName: "key=value"))
+            valueName: "key=value"),
+        transform: MetadataPair.parse)
     var match: [MetadataPair] = []
 
     @OptionGroup var output: EventOutputOptions
@@ -52,6 +56,8 @@ struct ReplayCommand: ParsableCommand {
 
     /// Events read per page: each page is one short read, so writers are never held up.
     static let pageSize = 1000
+    /// Events per page with --objects: pages hold inline payloads, so they are kept smaller.
+    static let payloadPageSize = 100
 
     func validate() throws {
         try validateTopicName(topic)
@@ -132,13 +138,14 @@ struct ReplayCommand: ParsableCommand {
         return !state.done
     }
 
-    /// The fast path (no payloads): borrowed rows, metadata text copied as stored. Reads one page
-    /// per call and writes only between pages, so a slow reader of stdout never holds a read
-    /// transaction open (which would keep writers' WAL from being checkpointed).
+    /// The fast path (no payloads): borrowed rows, metadata text copied as stored. Writes only
+    /// between reads (a page, or less once the output buffer is full), so a slow reader of stdout
+    /// never holds a read transaction open, which would keep writers' WAL from being checkpointed.
     private func printRows(_ db: LogDatabase, through: Int64, printer: EventPrinter, state: inout State) throws {
-        var rows = Self.pageSize
-        while rows == Self.pageSize && state.cursor < through && !state.done {
-            rows = 0
+        var more = true
+        while more && state.cursor < through && !state.done {
+            var rows = 0
+            var full = false
             try db.forEachEventRow(topic: topic, after: state.cursor, through: through, pageSize: Self.pageSize) { row in
                 rows += 1
                 state.cursor = row.seq
@@ -151,8 +158,10 @@ struct ReplayCommand: ParsableCommand {
                     try printer.append(row, topic: topic)
                     _ = count(&state)
                 }
-                return rows < Self.pageSize && !state.done
+                full = printer.output.isFull
+                return rows < Self.pageSize && !state.done && !full
             }
+            more = rows == Self.pageSize || full
             try printer.output.flushIfFull()
         }
     }
@@ -160,7 +169,7 @@ struct ReplayCommand: ParsableCommand {
     /// The path with payloads: events copied out of each page, then objects read from the store.
     private func printEvents(_ db: LogDatabase, through: Int64, printer: EventPrinter, state: inout State) throws {
         guard state.cursor < through else { return }
-        try db.forEachEvent(topic: topic, after: state.cursor, through: through, pageSize: Self.pageSize) { event in
+        try db.forEachEvent(topic: topic, after: state.cursor, through: through, pageSize: Self.payloadPageSize) { event in
             state.cursor = event.seq
             if follow && StopSignal.isRaised {
                 state.done = true

@@ -35,8 +35,10 @@ struct SendCommand: ParsableCommand {
     @Option(
         name: .customLong("meta"),
         help: ArgumentHelp(
-            "Metadata for every object sent (repeatable). VALUE is JSON when it is valid JSON (3, true, null, \"3\", [1]), else a string.",
-            valueName: "key=value"))
+            "Metadata for every object sent (repeatable). VALUE is JSON when it is valid JSON "
+                + "(3, true, null, \"3\", [1]), else a string.",
+            valueName: "key=value"),
+        transform: MetadataPair.parse)
     var meta: [MetadataPair] = []
 
     @Flag(help: "Carry each payload inside its event instead of the object store.")
@@ -94,7 +96,8 @@ struct SendCommand: ParsableCommand {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw CLIError("cannot read \(path): \(String(cString: strerror(errno)))") }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw CLIError("cannot send \(path): it is a directory") }
-        let progress = ProgressBar(label: "send", total: (info.st_mode & S_IFMT) == S_IFREG ? Int64(info.st_size) : nil, unit: .bytes)
+        let isRegularFile = (info.st_mode & S_IFMT) == S_IFREG
+        let progress = ProgressBar(label: "send", total: isRegularFile ? Int64(info.st_size) : nil, unit: .bytes)
         defer { progress.finish() }
         var sent: Int64 = 0
         let readChunk = { (buffer: UnsafeMutableRawBufferPointer) throws -> Int in

@@ -30,7 +30,10 @@ struct TrimCommand: ParsableCommand {
 
     @Option(
         name: .customLong("older-than"),
-        help: ArgumentHelp("Drop the events appended longer ago than DURATION (500ms, 30s, 15m, 2h, 7d, 1w, 1h30m).", valueName: "duration"))
+        help: ArgumentHelp(
+            "Drop the events appended longer ago than DURATION (500ms, 30s, 15m, 2h, 7d, 1w, 1h30m).",
+            valueName: "duration"),
+        transform: DurationArgument.parse)
     var olderThan: DurationArgument?
 
     @Flag(help: "Print {\"topic\", \"events\", \"objects\"} as JSON.")

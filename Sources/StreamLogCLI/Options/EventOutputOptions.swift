@@ -4,7 +4,8 @@ import StreamLog
 
 /// Options of the commands that print events (`replay`, and `consume`, which prints the same lines).
 struct EventOutputOptions: ParsableArguments {
-    @Flag(help: "Include payloads: \"data\" when valid UTF-8, else \"data_base64\"; \"evicted\": true when the object was evicted.")
+    @Flag(
+        help: "Include payloads: \"data\" when valid UTF-8, else \"data_base64\"; \"evicted\": true when the object was evicted.")
     var objects = false
 
     @Option(help: ArgumentHelp("Output format: jsonl (one JSON object per line) or text (for people).", valueName: "format"))

@@ -63,7 +63,7 @@ struct EventFormatter {
                 return
             }
             appendTextSize(row.size, to: &buffer)
-            if try row.withMetadataJSON({ $0?.isEmpty == false }) {
+            if row.withMetadataJSON({ $0?.isEmpty == false }) {
                 buffer.append(contentsOf: "  ".utf8)
                 try appendMetadata(of: row, to: &buffer)
             }

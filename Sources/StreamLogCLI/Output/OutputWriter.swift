@@ -36,6 +36,9 @@ final class OutputWriter {
         buffer.append(0x0A)
     }
 
+    /// Whether the buffer holds enough to be written out.
+    var isFull: Bool { buffer.count >= Self.flushThreshold }
+
     /// Writes the buffer out once it is large enough.
     @inline(__always)
     func flushIfFull() throws {

@@ -33,6 +33,14 @@ struct DurationArgument: ExpressibleByArgument {
         duration = total
     }
 
+    /// Parses the duration, explaining the expected form when it is not one.
+    static func parse(_ argument: String) throws -> DurationArgument {
+        guard let duration = DurationArgument(argument: argument) else {
+            throw ValidationError("expected a duration such as 500ms, 30s, 15m, 2h, 7d, 1w or 1h30m")
+        }
+        return duration
+    }
+
     /// Milliseconds in one `unit`; `nil` for an unknown unit.
     private static func milliseconds(per unit: String) -> Int64? {
         switch unit {

@@ -17,6 +17,14 @@ struct MetadataPair: ExpressibleByArgument, Hashable {
     }
 
     static var defaultCompletionKind: CompletionKind { .default }
+
+    /// Parses `KEY=VALUE`, explaining the expected form when the argument does not have it.
+    static func parse(_ argument: String) throws -> MetadataPair {
+        guard let pair = MetadataPair(argument: argument) else {
+            throw ValidationError("expected KEY=VALUE with a non-empty KEY, for example kind=image or priority=3")
+        }
+        return pair
+    }
 }
 
 extension Array where Element == MetadataPair {
