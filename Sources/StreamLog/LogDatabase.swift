@@ -25,6 +25,7 @@ public final class LogDatabase: @unchecked Sendable {
 
     private let lock = NSLock()
     private var connection: Connection?
+    private let checkpointer: Checkpointer?
     var caches = Caches()
 
     /// Per-connection memos of rows that never change once written (topic ids, store paths).
@@ -54,16 +55,32 @@ public final class LogDatabase: @unchecked Sendable {
         try Self.configure(connection, options: options)
         try Migrator.prepare(connection, readOnly: options.readOnly)
         self.connection = connection
+        if !options.readOnly && options.walAutocheckpointPages > 0 {
+            let checkpointer = Checkpointer(
+                path: path, threshold: options.walAutocheckpointPages, busyTimeout: options.busyTimeout)
+            checkpointer.attach(to: connection.handle)
+            self.checkpointer = checkpointer
+        } else {
+            self.checkpointer = nil
+        }
         logger.debug("opened StreamLog database", metadata: ["path": "\(path)"])
     }
 
-    deinit { connection = nil }
+    deinit { closeConnection() }
 
     /// Closes the connection. Later calls fail with `.closed`; closing twice is harmless.
     public func close() {
         lock.lock()
         defer { lock.unlock() }
         caches = Caches()
+        closeConnection()
+    }
+
+    private func closeConnection() {
+        if let connection, let checkpointer {
+            checkpointer.detach(from: connection.handle)
+            checkpointer.stop()
+        }
         connection = nil
     }
 
@@ -106,9 +123,10 @@ public final class LogDatabase: @unchecked Sendable {
         try connection.execute("PRAGMA foreign_keys = ON")
         // Debian builds with SECURE_DELETE, which doubles the cost of deletes (eviction, trim).
         try connection.execute("PRAGMA secure_delete = \(options.secureDelete ? 1 : 0)")
-        // Checkpoint policy: SQLite checkpoints passively once the WAL holds this many pages, and
-        // truncates the WAL file to the size limit after a checkpoint resets it.
-        try connection.execute("PRAGMA wal_autocheckpoint = \(max(options.walAutocheckpointPages, 0))")
+        // Checkpoint policy: a background thread checkpoints passively once the WAL holds
+        // `walAutocheckpointPages` pages (see Checkpointer; it replaces SQLite's automatic
+        // checkpoint), and SQLite truncates the WAL file to the size limit when it restarts it.
+        try connection.execute("PRAGMA wal_autocheckpoint = 0")
         try connection.execute("PRAGMA journal_size_limit = \(options.walSizeLimit)")
     }
 

@@ -81,13 +81,15 @@ import Testing
         #expect(checked == total)
     }
 
-    @Test func keysAreUniqueAndVersion4() {
+    @Test func keysAreUniqueTimeOrderedAndVersion7() {
         let keys = (0..<10000).map { _ in ObjectKey.random() }
         #expect(Set(keys).count == keys.count)
+        let milliseconds = keys.map { $0.high >> 16 }
+        #expect(milliseconds == milliseconds.sorted(), "keys lead with their creation time")
         for key in keys.prefix(100) {
             let text = key.description
             #expect(text.count == 36)
-            #expect(Array(text)[14] == "4")
+            #expect(Array(text)[14] == "7")
             #expect(ObjectKey(uuidString: text) == key)
             #expect(ObjectKey(key.uuid) == key)
         }

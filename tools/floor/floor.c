@@ -28,7 +28,8 @@
 /* The library's statements, verbatim, so that the floor prepares the same query plans. */
 static const char SQL_RESERVE[] =
     "UPDATE topics SET next_seq = next_seq + ?1, last_time = max(last_time, ?3) "
-    "WHERE id = ?2 AND closed_at IS NULL RETURNING next_seq - ?1, last_time";
+    "WHERE id = ?2 AND closed_at IS NULL";
+static const char SQL_RESERVED[] = "SELECT next_seq - ?1, last_time FROM topics WHERE id = ?2";
 static const char SQL_APPEND[] =
     "INSERT INTO topic_1 (seq, type, time, evict, encoding, size, payload, key, store, metadata) "
     "VALUES (?,0,?,0,'bytes',?,?,NULL,NULL,NULL)";
@@ -285,6 +286,7 @@ static double append_events(sqlite3 *db, long count, long size, long batch) {
     unsigned char *payload = alloc_buffer(size);
     fill_random(payload, (size_t)size);
     sqlite3_stmt *reserve = prepare(db, SQL_RESERVE);
+    sqlite3_stmt *reserved = prepare(db, SQL_RESERVED);
     sqlite3_stmt *insert = prepare(db, SQL_APPEND);
     sqlite3_stmt *begin = prepare(db, SQL_BEGIN);
     sqlite3_stmt *commit = prepare(db, SQL_COMMIT);
@@ -302,10 +304,15 @@ static double append_events(sqlite3 *db, long count, long size, long batch) {
         check(db, sqlite3_bind_int64(reserve, 1, rows), SQLITE_OK, SQL_RESERVE);
         check(db, sqlite3_bind_int64(reserve, 2, TOPIC_ID), SQLITE_OK, SQL_RESERVE);
         check(db, sqlite3_bind_int64(reserve, 3, event_time), SQLITE_OK, SQL_RESERVE);
-        check(db, sqlite3_step(reserve), SQLITE_ROW, SQL_RESERVE); /* no row: topic closed */
-        int64_t seq = sqlite3_column_int64(reserve, 0);
         check(db, sqlite3_step(reserve), SQLITE_DONE, SQL_RESERVE);
+        if (sqlite3_changes(db) != 1) die("%s: topic closed", SQL_RESERVE);
         rewind_stmt(db, reserve, SQL_RESERVE);
+        check(db, sqlite3_bind_int64(reserved, 1, rows), SQLITE_OK, SQL_RESERVED);
+        check(db, sqlite3_bind_int64(reserved, 2, TOPIC_ID), SQLITE_OK, SQL_RESERVED);
+        check(db, sqlite3_step(reserved), SQLITE_ROW, SQL_RESERVED);
+        int64_t seq = sqlite3_column_int64(reserved, 0);
+        check(db, sqlite3_step(reserved), SQLITE_DONE, SQL_RESERVED);
+        rewind_stmt(db, reserved, SQL_RESERVED);
         if (seq != expected_seq) die("%s: first seq %lld, expected %lld", SQL_RESERVE, (long long)seq, (long long)expected_seq);
 
         for (long i = 0; i < rows; i++, seq++) {
@@ -328,6 +335,7 @@ static double append_events(sqlite3 *db, long count, long size, long batch) {
     finalize(db, commit, SQL_COMMIT);
     finalize(db, begin, SQL_BEGIN);
     finalize(db, insert, SQL_APPEND);
+    finalize(db, reserved, SQL_RESERVED);
     finalize(db, reserve, SQL_RESERVE);
     free(payload);
     return seconds;

@@ -83,18 +83,23 @@ extension LogDatabase {
     /// Takes `count` seqs from the topic's counter (seqs are never reused, whatever was deleted)
     /// and the batch time (never earlier than the topic's newest event), or throws `.topicClosed`.
     private func reserveSeqs(_ count: Int, for record: TopicRecord, in connection: Connection) throws -> (Int64, Timestamp) {
-        let reserved = try connection.cached(
-            "UPDATE topics SET next_seq = next_seq + ?1, last_time = max(last_time, ?3) "
-                + "WHERE id = ?2 AND closed_at IS NULL RETURNING next_seq - ?1, last_time"
-        ).queryOne({
+        // UPDATE then SELECT rather than UPDATE … RETURNING: SQLite buffers RETURNING rows in a
+        // temporary b-tree, which costs more than the second statement.
+        try connection.cached(
+            "UPDATE topics SET next_seq = next_seq + ?1, last_time = max(last_time, ?3) WHERE id = ?2 AND closed_at IS NULL"
+        ).run {
             $0.bind(count, at: 1)
             $0.bind(record.id, at: 2)
             $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
-        }) { ($0.int64(0), Timestamp(microsecondsSinceEpoch: $0.int64(1))) }
-        guard let reserved else {
+        }
+        guard connection.changes == 1 else {
             throw StreamLogError(.topicClosed, "topic \(quoted(record.name)) is closed; nothing more can be sent to it")
         }
-        return reserved
+        let reserved = try connection.cached("SELECT next_seq - ?1, last_time FROM topics WHERE id = ?2").queryOne({
+            $0.bind(count, at: 1)
+            $0.bind(record.id, at: 2)
+        }) { ($0.int64(0), Timestamp(microsecondsSinceEpoch: $0.int64(1))) }
+        return reserved!
     }
 
     /// Appends the end-of-stream event to `topic` unless it already has one; creates the topic if

@@ -27,12 +27,13 @@ final class Connection {
         self.path = path
         self.busyTimeout = busyTimeout
         sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, Int32(clamping: busyTimeout.milliseconds))
+        BusyHandler.install(on: db, timeout: busyTimeout)
     }
 
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)
+        BusyHandler.remove(from: handle)
     }
 
     /// The statement for `sql`, prepared once and reused.

@@ -2,9 +2,9 @@ import Foundation
 
 /// The key of an object in an object store: 16 bytes, shown as a UUID.
 ///
-/// Keys are random (version 4 UUID layout). ``ObjectKey/random()`` draws them from a fast
-/// generator seeded once from the system CSPRNG: Foundation's `UUID()` reads `/dev/urandom` on
-/// every call (≈ 3 µs here), too slow for the per-object path.
+/// New keys are version 7 UUIDs (a millisecond timestamp, then random bits): ``ObjectKey/random()``
+/// draws them from a fast generator seeded once from the system CSPRNG, since Foundation's
+/// `UUID()` reads `/dev/urandom` on every call (≈ 3 µs here), too slow for the per-object path.
 public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The first 8 bytes, big-endian.
     public let high: UInt64

@@ -218,22 +218,24 @@ extension ObjectStore {
     /// Inserts one object inside the caller's write transaction, in chunks when it is large.
     static func insert(_ object: PendingObject, in connection: Connection) throws {
         let chunked = object.data.count > chunkSize
-        let objectID: Int64? = try object.key.withBytes { keyBytes in
+        // No RETURNING clause: SQLite buffers RETURNING rows in a temporary b-tree, a page
+        // allocation per statement that cost more than the insert itself.
+        try object.key.withBytes { keyBytes in
             try object.data.withUnsafeBytes { bytes in
                 try connection.cached(
-                    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) "
-                        + "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"
-                ).queryOne({
+                    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                ).run {
                     $0.bindNoCopy(blob: keyBytes, at: 1)
                     $0.bind(object.data.count, at: 2)
                     $0.bind(object.encoding, at: 3)
                     $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 4)
                     $0.bind(chunked ? (object.data.count + chunkSize - 1) / chunkSize : 0, at: 5)
                     if chunked { $0.bindNull(at: 6) } else { $0.bindNoCopy(blob: bytes, at: 6) }
-                }) { $0.int64(0) }
+                }
             }
         }
-        guard chunked, let objectID else { return }
+        let objectID = connection.lastInsertRowID
+        guard chunked else { return }
         try object.data.withUnsafeBytes { bytes in
             var index = 0
             var offset = 0

@@ -21,9 +21,28 @@ public protocol EventSubscriber: AnyObject {
     /// The object store holding a key event's object.
     func objectStore(for event: Event) throws -> ObjectStore
 
+    /// The object of a key event, for a consumer that fetches it now; when the event says
+    /// `evict`, the object is deleted from its store (a subscriber may batch those deletions with
+    /// its acknowledgements).
+    ///
+    /// - Throws: `.objectEvicted` / `.objectMissing` naming the key.
+    func fetchObject(for event: Event) throws -> StoredObject
+
     /// Whether every subscribed topic has delivered its end-of-stream event.
     var isFinished: Bool { get }
 
     /// Releases the transport's resources; with `stores`, closes the object stores it opened.
     func close(stores: Bool)
+}
+
+extension EventSubscriber {
+    /// Fetches from ``objectStore(for:)``: `take` (read and delete in one transaction) when the
+    /// event says `evict`, else `get`.
+    public func fetchObject(for event: Event) throws -> StoredObject {
+        guard let key = event.key else {
+            throw StreamLogError(.invalidArgument, "event \(event.seq) of topic \(quoted(event.topic)) has no object key")
+        }
+        let store = try objectStore(for: event)
+        return event.evict ? try store.take(key) : try store.get(key)
+    }
 }

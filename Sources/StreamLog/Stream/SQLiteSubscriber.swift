@@ -36,6 +36,9 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     private var lastDataVersion: Int64 = -1
     private var unwrittenAcknowledgements: [String: Int64] = [:]
     private var unwrittenCount = 0
+    private var prefetched: [ObjectKey: StoredObject] = [:]
+    private var unwrittenEvictions: [ObjectKey] = []
+    private var fetchedKeys: Set<ObjectKey> = []
 
     /// A subscriber to `topics` of the file at `path`, starting at `start`.
     ///
@@ -82,12 +85,19 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
 
     public var isFinished: Bool { finishedTopics.count == Set(topics).count }
 
+    private var hasBufferedEvents: Bool {
+        buffers.contains { topic, events in (bufferHeads[topic] ?? 0) < events.count }
+    }
+
     public func nextEvent(timeout: Duration?) throws -> Event? {
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now.advanced(by: $0) }
         while true {
             if let event = takeBuffered() { return event }
-            if isFinished { return nil }
+            if isFinished {
+                try commitAcknowledgements()
+                return nil
+            }
             if try refill() { continue }
             try commitAcknowledgements()  // caught up: a good moment to persist the cursor
             if let deadline, clock.now >= deadline { return nil }
@@ -96,19 +106,53 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     }
 
     public func acknowledge(_ event: Event) throws {
-        guard case .durable(_, let batch) = position else { return }
-        unwrittenAcknowledgements[event.topic] = max(unwrittenAcknowledgements[event.topic] ?? 0, event.seq)
+        if case .durable = position {
+            unwrittenAcknowledgements[event.topic] = max(unwrittenAcknowledgements[event.topic] ?? 0, event.seq)
+        }
         unwrittenCount += 1
-        if unwrittenCount >= batch { try commitAcknowledgements() }
+        if unwrittenCount >= position.batch { try commitAcknowledgements() }
     }
 
+    /// Writes the recorded acknowledgements and the evictions of fetched objects, in one
+    /// transaction.
     public func commitAcknowledgements() throws {
-        guard case .durable(let consumer, _) = position, !unwrittenAcknowledgements.isEmpty else { return }
-        for (topic, seq) in unwrittenAcknowledgements {
-            try database.acknowledge(consumer: consumer, topic: topic, through: seq)
-        }
+        defer { unwrittenCount = 0 }
+        guard !unwrittenAcknowledgements.isEmpty || !unwrittenEvictions.isEmpty else { return }
+        try database.commitConsumption(
+            consumer: position.consumer, positions: unwrittenAcknowledgements, evictions: unwrittenEvictions)
         unwrittenAcknowledgements.removeAll(keepingCapacity: true)
-        unwrittenCount = 0
+        unwrittenEvictions.removeAll(keepingCapacity: true)
+        fetchedKeys.removeAll(keepingCapacity: true)
+    }
+
+    /// Serves small objects of this file from the page they were read with, and defers their
+    /// eviction to the next ``commitAcknowledgements()``; anything else goes to the store.
+    public func fetchObject(for event: Event) throws -> StoredObject {
+        guard let key = event.key else {
+            throw StreamLogError(.invalidArgument, "event \(event.seq) of topic \(quoted(event.topic)) has no object key")
+        }
+        guard event.store == nil else {
+            let store = try database.objectStore(for: event.store)
+            return event.evict ? try store.take(key) : try store.get(key)
+        }
+        // A key this subscriber already fetched for eviction is gone as far as anyone is concerned.
+        if fetchedKeys.contains(key) {
+            throw StreamLogError(.objectEvicted, "object \(key) was evicted from the store \(database.path)")
+        }
+        let object: StoredObject
+        if let found = prefetched.removeValue(forKey: key) {
+            object = found
+        } else {
+            object = try database.objects.get(key)
+        }
+        if event.evict {
+            unwrittenEvictions.append(key)
+            fetchedKeys.insert(key)
+            // Batch under load; commit at once when nothing else is waiting to be delivered, so a
+            // lone object is gone as soon as it is fetched.
+            if unwrittenEvictions.count >= position.batch || !hasBufferedEvents { try commitAcknowledgements() }
+        }
+        return object
     }
 
     public func objectStore(for event: Event) throws -> ObjectStore {
@@ -144,12 +188,16 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         var readAny = false
         for topic in topics where !finishedTopics.contains(topic) {
             let page: [Event]
+            let objects: [ObjectKey: StoredObject]
             do {
-                page = try database.read(topic: topic, after: cursors[topic] ?? 0, limit: pageSize)
+                (page, objects) = try database.subscriberPage(topic: topic, after: cursors[topic] ?? 0, limit: pageSize)
             } catch let error as StreamLogError where error.code == .topicNotFound {
                 continue  // not created yet: a subscriber may start before its producer
             }
+            // The previous page's unfetched objects are not needed any more (proxies fetch on their own).
+            for event in buffers[topic] ?? [] { if let key = event.key { prefetched.removeValue(forKey: key) } }
             buffers[topic] = page
+            prefetched.merge(objects) { _, new in new }
             bufferHeads[topic] = 0
             if !page.isEmpty { readAny = true }
         }
@@ -187,6 +235,20 @@ enum CursorPosition: Sendable {
     /// A named durable consumer: cursors live in the `cursors` table; acknowledgements are
     /// written every `batch` events.
     case durable(consumer: String, batch: Int)
+
+    /// Acknowledgements (and evictions) written per transaction.
+    var batch: Int {
+        switch self {
+        case .anonymous: return 64
+        case .durable(_, let batch): return batch
+        }
+    }
+
+    /// The durable consumer's name, `nil` for an anonymous subscriber.
+    var consumer: String? {
+        if case .durable(let consumer, _) = self { return consumer }
+        return nil
+    }
 
     func initialCursor(topic: String, database: LogDatabase) throws -> Int64 {
         switch self {

@@ -4,7 +4,7 @@ extension StreamConsumer {
     /// The objects of the stream, fetched eagerly, for `for try await`; ends at end of stream.
     public var objects: AsyncConsumerSequence<T> {
         AsyncConsumerSequence(consumer: self) { consumer, timeout in
-            try consumer.nextDelivery(timeout: timeout).map { try $0.item.get() }
+            try consumer.nextObject(timeout: timeout)
         }
     }
 

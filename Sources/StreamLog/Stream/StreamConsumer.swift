@@ -60,6 +60,12 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
     public func nextDelivery(timeout: Duration? = nil) throws -> Delivery? {
         lock.lock()
         defer { lock.unlock() }
+        guard let event = try nextObjectEvent(timeout: timeout) else { return nil }
+        return Delivery(item: try item(for: event), metadata: event.metadata, topic: event.topic, seq: event.seq)
+    }
+
+    /// The next object event that passes the filter, acknowledging the previous one (under `lock`).
+    private func nextObjectEvent(timeout: Duration?) throws -> Event? {
         guard !isClosed else { throw StreamLogError(.closed, "the consumer is closed") }
         try acknowledgeLocked()
         while let event = try subscriber.nextEvent(timeout: timeout) {
@@ -69,10 +75,25 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
                 if event.evict, let key = event.key { try subscriber.objectStore(for: event).evict(key) }
                 continue
             }
-            return Delivery(item: try item(for: event), metadata: event.metadata, topic: event.topic, seq: event.seq)
+            return event
         }
         try acknowledgeLocked()  // the end-of-stream events are done with too
+        try subscriber.commitAcknowledgements()
         return nil
+    }
+
+    /// The next object fetched now, with its event (under `lock`).
+    private func nextFetched(timeout: Duration?) throws -> (object: T, event: Event)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let event = try nextObjectEvent(timeout: timeout) else { return nil }
+        guard event.key != nil else {
+            return (try Self.decoding(topic: event.topic, seq: event.seq) {
+                try decode(event.payload ?? Data(), event.encoding ?? "bytes")
+            }, event)
+        }
+        let object = try subscriber.fetchObject(for: event)
+        return (try Self.decoding(topic: event.topic, seq: event.seq) { try decode(object.data, object.encoding) }, event)
     }
 
     /// The next item: the inline object or a lazy proxy; `nil` at end of stream.
@@ -90,13 +111,12 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
     ///
     /// - Throws: `.objectEvicted` / `.objectMissing` naming the store and key.
     public func nextObject(timeout: Duration? = nil) throws -> T? {
-        try nextDelivery(timeout: timeout)?.item.get()
+        try nextFetched(timeout: timeout)?.object
     }
 
     /// The next object, fetched now, with its metadata; `nil` at end of stream.
     public func nextObjectWithMetadata(timeout: Duration? = nil) throws -> (object: T, metadata: Metadata)? {
-        guard let delivery = try nextDelivery(timeout: timeout) else { return nil }
-        return (try delivery.item.get(), delivery.metadata)
+        try nextFetched(timeout: timeout).map { ($0.object, $0.event.metadata) }
     }
 
     /// Calls `body` with every object until the end of stream.

@@ -125,12 +125,21 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
         try throwDeferredError()
         try checkOpen(topic)
         if let filter, filter.shouldDrop(metadata) { return }
-        if buffers[topic] == nil { topicOrder.append(topic) }
-        var buffer = buffers[topic, default: TopicBuffer()]
-        if buffer.items.isEmpty { buffer.oldest = .now }
-        buffer.items.append(Buffered(item: object, evict: evict, metadata: metadata))
-        buffers[topic] = buffer
-        if buffer.items.count >= options.batchSize { try flushLocked(topic, closing: false) }
+        if buffers[topic] == nil {
+            topicOrder.append(topic)
+            buffers[topic] = TopicBuffer()
+        }
+        // Mutated in place: copying the buffer out of the dictionary would copy its items on
+        // every send (quadratic in the batch size).
+        let count = withBuffer(topic) { buffer in
+            if buffer.items.isEmpty {
+                buffer.oldest = .now
+                buffer.items.reserveCapacity(options.batchSize)
+            }
+            buffer.items.append(Buffered(item: object, evict: evict, metadata: metadata))
+            return buffer.items.count
+        }
+        if count >= options.batchSize { try flushLocked(topic, closing: false) }
     }
 
     /// Publishes every buffered object of `topic` as one batch. Nothing happens when the buffer
@@ -186,6 +195,10 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
     }
 
     // MARK: Internals (called with `lock` held)
+
+    private func withBuffer<R>(_ topic: String, _ body: (inout TopicBuffer) throws -> R) rethrows -> R {
+        try body(&buffers[topic, default: TopicBuffer()])
+    }
 
     private func throwDeferredError() throws {
         if isClosed { throw StreamLogError(.closed, "the producer is closed") }

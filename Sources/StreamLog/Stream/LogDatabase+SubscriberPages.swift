@@ -1,0 +1,51 @@
+import Foundation
+
+extension LogDatabase {
+    /// Objects up to this size are read together with their events by subscribers, so an eager
+    /// consumer needs no query per object; larger ones are fetched one at a time, keeping a
+    /// page's memory bounded.
+    static let prefetchLimit = 64 << 10
+
+    /// A page of events for a subscriber, with the small objects of this file's store that the
+    /// key events refer to, read in the same query (one snapshot).
+    func subscriberPage(topic: String, after: Int64, limit: Int) throws -> (events: [Event], objects: [ObjectKey: StoredObject]) {
+        try withConnection { connection in
+            let record = try existingTopic(topic, in: connection)
+            let select = try connection.cached(
+                "SELECT t.seq, t.type, t.time, t.evict, t.encoding, t.size, t.payload, t.key, t.store, t.metadata, "
+                    + "o.data, o.encoding FROM \(record.table) t LEFT JOIN objects o "
+                    + "ON t.key IS NOT NULL AND t.store IS NULL AND t.size <= ?3 AND o.key = t.key AND o.chunks = 0 "
+                    + "WHERE t.seq > ?1 ORDER BY t.seq LIMIT ?2")
+            var decoder = EventRowDecoder(topic: record.name)
+            var events: [Event] = []
+            var objects: [ObjectKey: StoredObject] = [:]
+            events.reserveCapacity(limit)
+            try select.queryEach({
+                $0.bind(after, at: 1)
+                $0.bind(limit, at: 2)
+                $0.bind(Self.prefetchLimit, at: 3)
+            }) { row in
+                let event = try decoder.decode(row, stores: { try self.storeReference(id: $0, in: connection) })
+                if let key = event.key, let data = row.data(10) {
+                    objects[key] = StoredObject(data: data, encoding: row.string(11) ?? "bytes")
+                }
+                events.append(event)
+            }
+            return (events, objects)
+        }
+    }
+
+    /// Advances `consumer`'s cursors and deletes evicted objects of this file, in one transaction:
+    /// a consumer that crashes before it commits gets both the events and their objects again.
+    func commitConsumption(consumer: String?, positions: [String: Int64], evictions: [ObjectKey]) throws {
+        guard !evictions.isEmpty || (consumer != nil && !positions.isEmpty) else { return }
+        try write { connection in
+            if let consumer {
+                for (topic, seq) in positions {
+                    _ = try advanceCursor(consumer, try existingTopic(topic, in: connection), through: seq, in: connection)
+                }
+            }
+            for key in evictions { _ = try ObjectStore.evict(key, in: connection) }
+        }
+    }
+}
