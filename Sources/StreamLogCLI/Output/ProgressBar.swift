@@ -67,11 +67,12 @@ final class ProgressBar: @unchecked Sendable {
         draw()
     }
 
-    /// Erases the line. Later updates draw nothing.
+    /// Erases the line. Later updates draw nothing; finishing again does nothing.
     func finish() {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
+        guard !finished else { return }
         finished = true
         if drawn { Self.writeToStandardError("\r\u{1B}[2K") }
     }
