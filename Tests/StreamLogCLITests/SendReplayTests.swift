@@ -73,6 +73,20 @@ import Testing
         #expect(!fileExists(dir.path()))
     }
 
+    @Test func unreadableStandardInputFailsAndCreatesNoDatabase() throws {
+        let dir = try TemporaryDirectory()
+        let process = try makeProcess(["send", "t", "--db", dir.path()])
+        let directory = try #require(FileHandle(forReadingAtPath: dir.url.path))
+        let errors = Pipe()
+        process.standardInput = directory
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0 && message.contains("standard input"), "\(message)")
+        #expect(!fileExists(dir.path()))
+    }
+
     @Test func rangesAndLimits() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path()

@@ -127,10 +127,16 @@ struct SendCommand: ParsableCommand {
     }
 
     private func sendLines() throws {
-        let db = try database.open(create: true)
-        // The topic exists from now on, even if no line ever comes.
-        try db.createTopic(topic)
-        if try db.isClosed(topic: topic) {
+        // A missing file is created only once there is something to write, so a failure before
+        // that (unreadable input) leaves nothing behind.
+        var db = FileManager.default.fileExists(atPath: database.path) ? try database.open() : nil
+        func openedDatabase() throws -> LogDatabase {
+            if let db { return db }
+            let opened = try database.open(create: true)
+            db = opened
+            return opened
+        }
+        if let db, try db.topicExists(topic), try db.isClosed(topic: topic) {
             throw StreamLogError(.topicClosed, "topic \(quoted(topic)) is closed; nothing more can be sent to it")
         }
         var info = stat()
@@ -148,7 +154,7 @@ struct SendCommand: ParsableCommand {
 
         func commit() throws {
             guard !events.isEmpty else { return }
-            try db.append(events, objects: objects, to: topic)
+            try openedDatabase().append(events, objects: objects, to: topic)
             sent += Int64(events.count)
             progress.update(inputSize == nil ? sent : lines.bytesRead)
             events.removeAll(keepingCapacity: true)
@@ -168,6 +174,8 @@ struct SendCommand: ParsableCommand {
                 try commit()
             case .end:
                 try commit()
+                // Empty input still leaves the topic behind, as sending to it would have.
+                if sent == 0 { try openedDatabase().createTopic(topic) }
                 return
             }
         }
