@@ -51,8 +51,12 @@ public final class LogDatabase: @unchecked Sendable {
         try DatabaseFileCheck.validate(path: path)
         let connection = try Connection(
             path: path, readOnly: options.readOnly, create: options.create, busyTimeout: options.busyTimeout)
-        try Migrator.checkBeforeConfiguring(connection)
-        try Self.configure(connection, options: options)
+        // Several processes may create and open one file at once; SQLite refuses some of these
+        // steps at once (without its busy handler) while another connection holds a lock.
+        try connection.retryingWhileBusy {
+            try Migrator.checkBeforeConfiguring(connection)
+            try Self.configure(connection, options: options)
+        }
         try Migrator.prepare(connection, readOnly: options.readOnly)
         self.connection = connection
         if !options.readOnly && options.walAutocheckpointPages > 0 {

@@ -98,7 +98,7 @@ public enum StreamBenchmarks {
         return [
             BenchmarkResult(workload: "latency-p50", parameters: parameters, seconds: 0, rate: percentile(0.5), unit: "us"),
             BenchmarkResult(workload: "latency-p99", parameters: parameters, seconds: 0, rate: percentile(0.99), unit: "us"),
-            BenchmarkResult(workload: "idle-cpu", parameters: [("seconds", String(format: "%.1f", idleSeconds))], seconds: idleSeconds,
+            BenchmarkResult(workload: "idle-cpu", parameters: [("idle_s", String(format: "%.1f", idleSeconds))], seconds: idleSeconds,
                             rate: idleCPU * 100, unit: "percent"),
         ]
     }

@@ -11,7 +11,7 @@ import StreamLogCSQLite
 /// thread cannot keep up, or a reader pins old frames), the committing connection checkpoints
 /// itself, as SQLite would, so the WAL stays bounded.
 final class Checkpointer: @unchecked Sendable {
-    // @unchecked: `requested`, `requestedAt`, `stopped` and `thread` are only touched under
+    // @unchecked: `requested`, `requestedAt`, `inlineAt`, `stopped` and `thread` are only touched under
     // `condition`; the thread's connection is its own.
     let path: String
     let threshold: Int32
@@ -20,6 +20,7 @@ final class Checkpointer: @unchecked Sendable {
     private let condition = NSCondition()
     private var requested = false
     private var requestedAt: Int32 = 0
+    private var inlineAt: Int32 = 0
     private var stopped = false
     private var thread: Thread?
 
@@ -36,7 +37,7 @@ final class Checkpointer: @unchecked Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         sqlite3_wal_hook(handle, { context, db, _, pages in
             let checkpointer = Unmanaged<Checkpointer>.fromOpaque(context!).takeUnretainedValue()
-            if pages >= checkpointer.hardLimit {
+            if checkpointer.shouldCheckpointInline(walPages: pages) {
                 sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             } else if pages >= checkpointer.threshold {
                 checkpointer.request(walPages: pages)
@@ -49,6 +50,18 @@ final class Checkpointer: @unchecked Sendable {
     func detach(from handle: OpaquePointer) {
         sqlite3_wal_hook(handle, nil, nil)
         Unmanaged.passUnretained(self).release()
+    }
+
+    /// Whether the committing connection should checkpoint itself: past the hard limit, once per
+    /// `threshold` pages of growth. (While readers keep the WAL from restarting it stays long;
+    /// checkpointing on every commit then would sync the disk on every commit.)
+    func shouldCheckpointInline(walPages pages: Int32) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if pages < inlineAt { inlineAt = 0 }  // the WAL was restarted
+        guard pages >= hardLimit, inlineAt == 0 || pages >= inlineAt + threshold else { return false }
+        inlineAt = pages
+        return true
     }
 
     /// Asks for a checkpoint soon, once per `threshold` pages of WAL growth (the WAL only shrinks

@@ -35,21 +35,28 @@ extension Connection {
     /// recovery), so a user never sees "database is locked" before the timeout.
     private func beginImmediate() throws {
         let statement = try cached("BEGIN IMMEDIATE")
+        try retryingWhileBusy { try statement.run() }
+    }
+
+    /// Runs `body`, retrying it with jittered, growing pauses while it fails with `.busyTimeout`,
+    /// until this connection's busy timeout has passed.
+    ///
+    /// For steps SQLite may refuse at once rather than wait for: switching a new file to WAL
+    /// while another process does the same, reading a schema another process is creating.
+    func retryingWhileBusy<T>(_ body: () throws -> T) throws -> T {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: busyTimeout)
         var pause: Duration = .microseconds(200)
         var generator = SystemRandomNumberGenerator()
         while true {
             do {
-                try statement.run()
-                return
+                return try body()
             } catch let error as StreamLogError where error.code == .busyTimeout {
                 guard clock.now < deadline else {
                     throw StreamLogError(
                         .busyTimeout,
-                        "database is locked: another connection held the write lock for more than "
-                            + "\(busyTimeout) (\(path))",
-                        sqliteCode: error.sqliteCode, sql: statement.sql)
+                        "database is locked: another connection held its lock for more than \(busyTimeout) (\(path))",
+                        sqliteCode: error.sqliteCode, sql: error.sql)
                 }
                 let jittered = pause * Double.random(in: 0.5...1.5, using: &generator)
                 Thread.sleep(forTimeInterval: Double(jittered.milliseconds) / 1000 + 0.0002)

@@ -23,7 +23,7 @@ enum Migrator {
     /// - Throws: `.readOnly` when a read-only handle would need a migration.
     static func prepare(_ connection: Connection, readOnly: Bool) throws {
         let latest = MigrationScripts.latestVersion
-        var version = try connection.scalarInt("PRAGMA user_version") ?? 0
+        var version = try connection.retryingWhileBusy { try connection.scalarInt("PRAGMA user_version") } ?? 0
         guard version < latest else { return }
         guard !readOnly else {
             throw StreamLogError(

@@ -10,18 +10,23 @@ public final class SQLitePublisher: EventPublisher, MessagePublisher, @unchecked
     public let database: LogDatabase
     private let ownsDatabase: Bool
     private let lock = NSLock()
-    private var references: [String: StoreReference] = [:]
+    /// Store references by the store's path as given, `nil` for this file's own store: resolving
+    /// a path (symlinks, `..`) costs syscalls, too much to repeat on every flush.
+    private var references: [String: StoreReference?] = [:]
+    private let canonicalDatabasePath: String
 
     /// A publisher appending to `database` (closing the publisher leaves the database open).
     public init(database: LogDatabase) {
         self.database = database
         self.ownsDatabase = false
+        self.canonicalDatabasePath = canonicalPath(database.path)
     }
 
     /// A publisher on its own connection to the file at `path` (closed with the publisher).
     public init(path: String, options: LogDatabase.Options = .init()) throws {
         self.database = try LogDatabase(path: path, options: options)
         self.ownsDatabase = true
+        self.canonicalDatabasePath = canonicalPath(path)
     }
 
     @discardableResult
@@ -38,13 +43,12 @@ public final class SQLitePublisher: EventPublisher, MessagePublisher, @unchecked
     }
 
     public func storeReference(for store: ObjectStore) throws -> StoreReference? {
-        let path = canonicalPath(store.path)
-        if path == canonicalPath(database.path) { return nil }
         lock.lock()
         defer { lock.unlock() }
-        if let reference = references[path] { return reference }
-        let reference = try database.registerStore(path: path)
-        references[path] = reference
+        if let known = references[store.path] { return known }
+        let path = canonicalPath(store.path)
+        let reference = path == canonicalDatabasePath ? nil : try database.registerStore(path: path)
+        references[store.path] = .some(reference)
         return reference
     }
 

@@ -34,6 +34,8 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     private var bufferHeads: [String: Int] = [:]
     private var finishedTopics: Set<String> = []
     private var lastDataVersion: Int64 = -1
+    /// `data_version` at the last read of pages: when it is unchanged, nobody has committed since.
+    private var dataVersionAtLastRead: Int64 = -1
     private var unwrittenAcknowledgements: [String: Int64] = [:]
     private var unwrittenCount = 0
     private var prefetched: [ObjectKey: StoredObject] = [:]
@@ -148,9 +150,11 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         if event.evict {
             unwrittenEvictions.append(key)
             fetchedKeys.insert(key)
-            // Batch under load; commit at once when nothing else is waiting to be delivered, so a
-            // lone object is gone as soon as it is fetched.
-            if unwrittenEvictions.count >= position.batch || !hasBufferedEvents { try commitAcknowledgements() }
+            // Batch while events keep coming; commit at once when the consumer has caught up and
+            // nobody has committed since (an idle stream), so a lone object is gone as soon as it
+            // is fetched. Otherwise the next wait, or the batch filling up, commits it.
+            let idle = try !hasBufferedEvents && database.dataVersion() == dataVersionAtLastRead
+            if unwrittenEvictions.count >= position.batch || idle { try commitAcknowledgements() }
         }
         return object
     }
@@ -185,6 +189,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     private func refill() throws -> Bool {
         let version = try database.dataVersion()
         guard version != lastDataVersion else { return false }
+        dataVersionAtLastRead = version
         var readAny = false
         for topic in topics where !finishedTopics.contains(topic) {
             let page: [Event]
