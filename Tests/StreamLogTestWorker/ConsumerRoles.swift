@@ -42,15 +42,17 @@ func runConsumerRole(_ role: String, _ arguments: [String]) throws -> Bool {
         try writeMarker(arguments[4], "acked \(first.seq) received \(second.seq)")
         blockForever()
     case "bench-group":
-        // bench-group DB TOPIC GROUP MEMBER BATCH: claim+ack until end of stream, then prints
-        // "MEMBER JOBS SECONDS".
+        // bench-group DB TOPIC GROUP MEMBER BATCH [piggyback]: claim+ack until end of stream, then
+        // prints "MEMBER JOBS SECONDS". With "piggyback", each claim acks the previous batch
+        // (one transaction per batch instead of two).
         let db = try LogDatabase(path: arguments[1])
         var jobs = 0
         let clock = ContinuousClock()
         let start = clock.now
-        try workGroup(db, topic: arguments[2], group: arguments[3], member: arguments[4], batch: Int(arguments[5])!) {
-            jobs += $0.count
-        }
+        try workGroup(
+            db, topic: arguments[2], group: arguments[3], member: arguments[4], batch: Int(arguments[5])!,
+            piggyback: arguments.count > 6 && arguments[6] == "piggyback"
+        ) { jobs += $0.count }
         let elapsed = clock.now - start
         emit("\(arguments[4]) \(jobs) \(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)")
     case "bench-lag":
@@ -70,23 +72,31 @@ func runConsumerRole(_ role: String, _ arguments: [String]) throws -> Bool {
     return true
 }
 
-/// Claims `batch` at a time, acks each batch in one call and reports its seqs after the commit,
-/// until the end-of-stream delivery. Polls every millisecond while nothing is due.
+/// Claims `batch` at a time and acks each batch in one call — or, with `piggyback`, with the next
+/// claim — reporting its seqs after the commit, until the end-of-stream delivery. Polls every
+/// millisecond while nothing is due.
 private func workGroup(
-    _ db: LogDatabase, topic: String, group: String, member: String, batch: Int, acked: ([Int64]) -> Void
+    _ db: LogDatabase, topic: String, group: String, member: String, batch: Int, piggyback: Bool = false,
+    acked: ([Int64]) -> Void
 ) throws {
+    var pending: [LogDatabase.Delivery] = []
     while true {
-        let deliveries = try db.claim(group: group, topic: topic, member: member, limit: batch)
+        let deliveries = try db.claim(group: group, topic: topic, member: member, limit: batch, acking: pending.map(\.receipt))
+        if !pending.isEmpty { acked(pending.map(\.event.seq)) }
+        pending = []
         if deliveries.isEmpty {
             usleep(1000)
             continue
         }
         let objects = deliveries.filter { !$0.isEndOfStream }
-        if !objects.isEmpty {
+        let last = deliveries.last?.isEndOfStream == true
+        if piggyback && !last {
+            pending = objects
+        } else if !objects.isEmpty {
             if objects.count == 1 { try db.ack(objects[0].receipt) } else { try db.ack(objects.map(\.receipt)) }
             acked(objects.map(\.event.seq))
         }
-        if deliveries.last?.isEndOfStream == true { return }
+        if last { return }
     }
 }
 

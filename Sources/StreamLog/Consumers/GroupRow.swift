@@ -7,6 +7,9 @@ struct GroupRow {
     var frontier: Int64
     /// Deliveries before dead-lettering; `nil` for never.
     let maxDeliveries: Int?
+    /// No lease of the group becomes due before this time (microseconds); `nil` when none will.
+    /// A lower bound: acks and lease extensions leave it alone.
+    var nextDue: Int64?
 }
 
 extension LogDatabase {
@@ -14,12 +17,16 @@ extension LogDatabase {
     /// the caller's write transaction.
     func groupRow(_ name: String, record: TopicRecord, create: Bool, in connection: Connection) throws -> GroupRow? {
         let select = try connection.cached(
-            "SELECT id, frontier, max_deliveries FROM consumer_groups WHERE name = ?1 AND topic_id = ?2")
+            "SELECT id, frontier, max_deliveries, next_due FROM consumer_groups WHERE name = ?1 AND topic_id = ?2")
         let read = {
             try select.queryOne({
                 $0.bind(name, at: 1)
                 $0.bind(record.id, at: 2)
-            }) { GroupRow(id: $0.int64(0), name: name, frontier: $0.int64(1), maxDeliveries: $0.optionalInt64(2).map(Int.init)) }
+            }) {
+                GroupRow(
+                    id: $0.int64(0), name: name, frontier: $0.int64(1), maxDeliveries: $0.optionalInt64(2).map(Int.init),
+                    nextDue: $0.optionalInt64(3))
+            }
         }
         if let row = try read() { return row }
         guard create else { return nil }
@@ -47,6 +54,14 @@ extension LogDatabase {
             $0.bind(record.id, at: 2)
             $0.bind(options.maxDeliveries.map(Int64.init), at: 3)
             $0.bind(now, at: 4)
+        }
+    }
+
+    /// Lowers the group's `next_due` hint to `time` when it is later (a lease row will be due then).
+    func lowerNextDue(groupID: Int64, to time: Int64, in connection: Connection) throws {
+        try connection.cached("UPDATE consumer_groups SET next_due = min(coalesce(next_due, ?2), ?2) WHERE id = ?1").run {
+            $0.bind(groupID, at: 1)
+            $0.bind(time, at: 2)
         }
     }
 

@@ -73,6 +73,7 @@ extension LogDatabase {
                                 $0.bind(original.seq, at: 2)
                                 $0.bind(now, at: 3)
                             }
+                            try lowerNextDue(groupID: row.id, to: now, in: connection)
                         }
                         if let copy = letter.key, letter.store == nil, copy != original.key {
                             try deleteObject(copy, in: connection)
@@ -148,7 +149,7 @@ extension LogDatabase {
     /// Deletes an object that nothing refers to any more (no eviction tombstone).
     func deleteObject(_ key: ObjectKey, in connection: Connection) throws {
         try key.withBytes { bytes in
-            try connection.cached("DELETE FROM objects WHERE key = ?1").run { $0.bindNoCopy(blob: bytes, at: 1) }
+            _ = try ObjectStore.delete(key, in: connection)
             try connection.cached("DELETE FROM evicted_objects WHERE key = ?1").run { $0.bindNoCopy(blob: bytes, at: 1) }
         }
     }

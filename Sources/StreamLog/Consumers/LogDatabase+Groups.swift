@@ -51,6 +51,10 @@ extension LogDatabase {
     /// with ``extendLease(_:by:)``. An event already delivered `maxDeliveries` times is moved to
     /// the dead-letter topic instead (``GroupOptions/maxDeliveries``).
     ///
+    /// `acking` acks receipts of earlier deliveries first, in the same transaction (as
+    /// ``ack(_:)-([Receipt])``, all or nothing): a worker that handles one event at a time
+    /// then needs one transaction per event instead of two.
+    ///
     /// End of stream: once a member reaches the topic's end-of-stream event with no earlier event
     /// left to claim, the result ends with an end-of-stream delivery (not leased, not counted in
     /// `limit`, given to every member that gets there): the member should stop. Leases other
@@ -60,25 +64,36 @@ extension LogDatabase {
     /// event at the same time.
     ///
     /// ```swift
+    /// var done: [LogDatabase.Receipt] = []
     /// while true {
-    ///     let batch = try db.claim(group: "resize", topic: "images", member: "w1", limit: 100)
+    ///     let batch = try db.claim(group: "resize", topic: "images", member: "w1", limit: 100, acking: done)
+    ///     done = []
     ///     if batch.isEmpty { wait(); continue }
-    ///     for delivery in batch where !delivery.isEndOfStream { try resize(delivery.event) }
-    ///     try db.ack(batch.map(\.receipt))
-    ///     if batch.last?.isEndOfStream == true { break }
+    ///     for delivery in batch where !delivery.isEndOfStream {
+    ///         try resize(delivery.event)
+    ///         done.append(delivery.receipt)
+    ///     }
+    ///     if batch.last?.isEndOfStream == true { try db.ack(done); break }
     /// }
     /// ```
     /// - Returns: the deliveries, empty when nothing is due.
     /// - Throws: `.topicNotFound`; `.invalidArgument` for bad names, a limit below 1 or a lease
-    ///   that is not positive.
+    ///   that is not positive; `.staleReceipt` when a receipt in `acking` is stale (then nothing
+    ///   is acked and nothing claimed).
     public func claim(
-        group: String, topic: String, member: String, limit: Int = 1, lease: Duration = .seconds(30)
+        group: String, topic: String, member: String, limit: Int = 1, lease: Duration = .seconds(30),
+        acking receipts: [Receipt] = []
     ) throws -> [Delivery] {
-        try claim(group: group, topic: topic, member: member, limit: limit, lease: lease, now: Timestamp.now())
+        try claim(
+            group: group, topic: topic, member: member, limit: limit, lease: lease, acking: receipts,
+            now: Timestamp.now())
     }
 
-    /// ``claim(group:topic:member:limit:lease:)`` at a given wall-clock time.
-    func claim(group: String, topic: String, member: String, limit: Int, lease: Duration, now: Timestamp) throws -> [Delivery] {
+    /// ``claim(group:topic:member:limit:lease:acking:)`` at a given wall-clock time.
+    func claim(
+        group: String, topic: String, member: String, limit: Int, lease: Duration, acking receipts: [Receipt] = [],
+        now: Timestamp
+    ) throws -> [Delivery] {
         try Self.validateGroup(group, topic: topic)
         try TopicName.validate(member, kind: "member")
         guard limit >= 1 else {
@@ -89,10 +104,12 @@ extension LogDatabase {
         }
         let expiry = LeaseClock.adding(lease, to: now)
         return try write { connection in
+            if receipts.contains(where: { !$0.isEndOfStream }) { try ackRows(receipts, in: connection) }
             let record = try existingTopic(topic, in: connection)
             guard var row = try groupRow(group, record: record, create: true, in: connection) else {
                 throw StreamLogError(.sqlite, "group \(quoted(group)) vanished while it was being created")
             }
+            let before = (frontier: row.frontier, nextDue: row.nextDue)
             var deliveries: [Delivery] = []
             deliveries.reserveCapacity(min(limit, 1024))
             func deliver(_ event: Event, token: Int64, attempt: Int) {
@@ -102,53 +119,18 @@ extension LogDatabase {
             }
 
             // 1. Events whose lease expired or whose nack delay passed, lowest seq first.
-            let due = try connection.cached(
-                "SELECT seq, attempts, last_error FROM leases INDEXED BY leases_by_visibility "
-                    + "WHERE group_id = ?1 AND visible_at <= ?2 ORDER BY seq LIMIT ?3")
-            let relet = try connection.cached(
-                "UPDATE leases SET member = ?3, receipt = ?4, visible_at = ?5, attempts = attempts + 1 "
-                    + "WHERE group_id = ?1 AND seq = ?2")
             var deadLettered = false
-            var moreDue = true
-            while moreDue && deliveries.count < limit {
-                let wanted = limit - deliveries.count
-                var batch: [(seq: Int64, attempts: Int, error: String?)] = []
-                try due.queryEach({
-                    $0.bind(row.id, at: 1)
-                    $0.bind(now.microsecondsSinceEpoch, at: 2)
-                    $0.bind(wanted, at: 3)
-                }) { batch.append(($0.int64(0), $0.int(1), $0.string(2))) }
-                moreDue = batch.count == wanted
-                for lease in batch {
-                    if let maxDeliveries = row.maxDeliveries, lease.attempts >= maxDeliveries {
-                        try moveToDeadLetters(
-                            seq: lease.seq, attempts: lease.attempts, error: lease.error, group: row, record: record,
-                            in: connection)
-                        deadLettered = true
-                        continue
-                    }
-                    guard let event = try event(record, seq: lease.seq, in: connection) else {
-                        // Retention deleted the event while it waited: nothing is left to deliver.
-                        try deleteLease(groupID: row.id, seq: lease.seq, in: connection)
-                        continue
-                    }
-                    let token = LeaseClock.newToken()
-                    try relet.run {
-                        $0.bind(row.id, at: 1)
-                        $0.bind(lease.seq, at: 2)
-                        $0.bind(member, at: 3)
-                        $0.bind(token, at: 4)
-                        $0.bind(expiry.microsecondsSinceEpoch, at: 5)
-                    }
-                    deliver(event, token: token, attempt: lease.attempts + 1)
-                }
+            if let due = row.nextDue, due <= now.microsecondsSinceEpoch {
+                let nextDue = try claimDue(
+                    row, record: record, member: member, limit: limit, now: now, expiry: expiry,
+                    deadLettered: &deadLettered, in: connection, deliver: deliver)
+                row.nextDue = nextDue
             }
 
             // 2. Events never delivered to the group, after its frontier.
             if deliveries.count < limit {
                 let insert = try connection.cached(
                     "INSERT INTO leases (group_id, seq, member, receipt, visible_at, attempts) VALUES (?1, ?2, ?3, ?4, ?5, 1)")
-                let previousFrontier = row.frontier
                 try scan(record, after: row.frontier, limit: limit - deliveries.count, in: connection) { event in
                     guard !event.isEndOfStream else {
                         // Never leased and the frontier stays before it, so every member gets it.
@@ -166,14 +148,18 @@ extension LogDatabase {
                         $0.bind(expiry.microsecondsSinceEpoch, at: 5)
                     }
                     row.frontier = event.seq
+                    row.nextDue = min(row.nextDue ?? .max, expiry.microsecondsSinceEpoch)
                     deliver(event, token: token, attempt: 1)
                 }
-                if row.frontier != previousFrontier {
-                    try connection.cached("UPDATE consumer_groups SET frontier = ?2, updated_at = ?3 WHERE id = ?1").run {
-                        $0.bind(row.id, at: 1)
-                        $0.bind(row.frontier, at: 2)
-                        $0.bind(now.microsecondsSinceEpoch, at: 3)
-                    }
+            }
+            if row.frontier != before.frontier || row.nextDue != before.nextDue {
+                try connection.cached(
+                    "UPDATE consumer_groups SET frontier = ?2, next_due = ?3, updated_at = ?4 WHERE id = ?1"
+                ).run {
+                    $0.bind(row.id, at: 1)
+                    $0.bind(row.frontier, at: 2)
+                    $0.bind(row.nextDue, at: 3)
+                    $0.bind(now.microsecondsSinceEpoch, at: 4)
                 }
             }
             if deadLettered { try applyConsumerRetention(record, in: connection) }
@@ -197,7 +183,9 @@ extension LogDatabase {
             }
             let position = try seekPosition(resolved, record: record, in: connection)
             try connection.cached("DELETE FROM leases WHERE group_id = ?1").run { $0.bind(row.id, at: 1) }
-            try connection.cached("UPDATE consumer_groups SET frontier = ?2, updated_at = ?3 WHERE id = ?1").run {
+            try connection.cached(
+                "UPDATE consumer_groups SET frontier = ?2, next_due = NULL, updated_at = ?3 WHERE id = ?1"
+            ).run {
                 $0.bind(row.id, at: 1)
                 $0.bind(position, at: 2)
                 $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
@@ -208,6 +196,73 @@ extension LogDatabase {
     }
 
     // MARK: Internals (inside the caller's lock)
+
+    /// Re-leases due lease rows (lowest seq first) until `limit` deliveries in all, dead-lettering
+    /// spent ones and dropping those whose event retention deleted. Walks the group's rows in seq
+    /// order and stops as soon as it has enough. Returns the group's new `next_due`.
+    private func claimDue(
+        _ row: GroupRow, record: TopicRecord, member: String, limit: Int, now: Timestamp, expiry: Timestamp,
+        deadLettered: inout Bool, in connection: Connection, deliver: (Event, Int64, Int) -> Void
+    ) throws -> Int64? {
+        let walk = try connection.cached(
+            "SELECT seq, attempts, last_error, visible_at FROM leases WHERE group_id = ?1 AND seq > ?2 ORDER BY seq")
+        let relet = try connection.cached(
+            "UPDATE leases SET member = ?3, receipt = ?4, visible_at = ?5, attempts = attempts + 1 "
+                + "WHERE group_id = ?1 AND seq = ?2")
+        var delivered = 0
+        var after: Int64 = 0
+        var laterDue: Int64?  // earliest visibility among rows not due now
+        while true {
+            // Collect first, change afterwards: rows are not modified while the walk is open.
+            var due: [(seq: Int64, attempts: Int, error: String?)] = []
+            var complete = true
+            do {
+                defer { walk.reset() }
+                walk.bind(row.id, at: 1)
+                walk.bind(after, at: 2)
+                while try walk.step() {
+                    let visibleAt = walk.int64(3)
+                    if visibleAt > now.microsecondsSinceEpoch {
+                        laterDue = min(laterDue ?? .max, visibleAt)
+                    } else if due.count < limit - delivered {
+                        due.append((walk.int64(0), walk.int(1), walk.string(2)))
+                    } else {
+                        complete = false
+                        break
+                    }
+                }
+            }
+            for lease in due {
+                after = lease.seq
+                if let maxDeliveries = row.maxDeliveries, lease.attempts >= maxDeliveries {
+                    try moveToDeadLetters(
+                        seq: lease.seq, attempts: lease.attempts, error: lease.error, group: row, record: record,
+                        in: connection)
+                    deadLettered = true
+                    continue
+                }
+                guard let event = try event(record, seq: lease.seq, in: connection) else {
+                    // Retention deleted the event while it waited: nothing is left to deliver.
+                    try deleteLease(groupID: row.id, seq: lease.seq, in: connection)
+                    continue
+                }
+                let token = LeaseClock.newToken()
+                try relet.run {
+                    $0.bind(row.id, at: 1)
+                    $0.bind(lease.seq, at: 2)
+                    $0.bind(member, at: 3)
+                    $0.bind(token, at: 4)
+                    $0.bind(expiry.microsecondsSinceEpoch, at: 5)
+                }
+                laterDue = min(laterDue ?? .max, expiry.microsecondsSinceEpoch)
+                deliver(event, token, lease.attempts + 1)
+                delivered += 1
+            }
+            // Rows the walk did not reach may be due: keep the hint at now.
+            if !complete && delivered == limit { return now.microsecondsSinceEpoch }
+            if complete { return laterDue }
+        }
+    }
 
     /// (Lowest seq with a lease row, else frontier + 1) - 1: everything up to it is done.
     func groupPosition(_ row: GroupRow, in connection: Connection) throws -> Int64 {

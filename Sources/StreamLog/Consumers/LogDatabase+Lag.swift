@@ -51,7 +51,7 @@ extension LogDatabase {
                 guard let record = records[row.int64(0)] else { return }
                 groups.append((record, GroupRow(
                     id: row.int64(1), name: row.string(2) ?? "", frontier: row.int64(3),
-                    maxDeliveries: row.optionalInt64(4).map(Int.init))))
+                    maxDeliveries: row.optionalInt64(4).map(Int.init), nextDue: nil)))
             }
             var infos: [(topicID: Int64, info: ConsumerInfo)] = []
             for (record, name, position) in consumers {

@@ -49,20 +49,23 @@ extension LogDatabase {
                 throw staleReceiptError([receipt])
             }
             if let maxDeliveries = lease.maxDeliveries, lease.attempts >= maxDeliveries {
-                let row = GroupRow(id: groupID, name: receipt.group, frontier: lease.frontier, maxDeliveries: maxDeliveries)
+                let row = GroupRow(
+                    id: groupID, name: receipt.group, frontier: lease.frontier, maxDeliveries: maxDeliveries, nextDue: nil)
                 try moveToDeadLetters(
                     seq: receipt.seq, attempts: lease.attempts, error: error, group: row, record: record, in: connection)
                 try applyConsumerRetention(record, in: connection)
                 return
             }
+            let visibleAt = LeaseClock.adding(delay, to: now).microsecondsSinceEpoch
             try connection.cached(
                 "UPDATE leases SET member = NULL, receipt = 0, visible_at = ?3, last_error = ?4 WHERE group_id = ?1 AND seq = ?2"
             ).run {
                 $0.bind(groupID, at: 1)
                 $0.bind(receipt.seq, at: 2)
-                $0.bind(LeaseClock.adding(delay, to: now).microsecondsSinceEpoch, at: 3)
+                $0.bind(visibleAt, at: 3)
                 $0.bind(error, at: 4)
             }
+            try lowerNextDue(groupID: groupID, to: visibleAt, in: connection)
         }
     }
 

@@ -33,6 +33,47 @@ import Testing
         #expect(again[0].receipt.token != first[0].receipt.token)
     }
 
+    @Test func aDueEventAmongHeldOnesIsFound() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        try db.append(numberedEvents(8), to: "t")
+        let now = Timestamp.now()
+        let held = try db.claim(group: "g", topic: "t", member: "a", limit: 6, lease: .seconds(30), now: now)
+        try db.nack(held[4].receipt, delay: .seconds(5), error: nil, now: now)
+        try db.nack(held[2].receipt, delay: .seconds(10), error: nil, now: now)
+        let soon = now.shifted(by: .seconds(6))
+        #expect(try db.claim(group: "g", topic: "t", member: "b", limit: 1, lease: .seconds(30), now: soon).map(\.event.seq) == [5])
+        #expect(try db.claim(group: "g", topic: "t", member: "b", limit: 5, lease: .seconds(30), now: soon).map(\.event.seq) == [7, 8])
+        let later = now.shifted(by: .seconds(11))
+        #expect(try db.claim(group: "g", topic: "t", member: "b", limit: 5, lease: .seconds(30), now: later).map(\.event.seq) == [3])
+        let expired = now.shifted(by: .seconds(31))
+        #expect(try db.claim(group: "g", topic: "t", member: "b", limit: 3, lease: .seconds(30), now: expired).map(\.event.seq) == [1, 2, 4])
+        #expect(try db.claim(group: "g", topic: "t", member: "b", limit: 3, lease: .seconds(30), now: expired).map(\.event.seq) == [6])
+    }
+
+    @Test func claimingCanAckThePreviousDeliveriesInTheSameTransaction() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        try db.append(numberedEvents(3), to: "t")
+        var previous: [LogDatabase.Receipt] = []
+        var seen: [Int64] = []
+        while true {
+            let batch = try db.claim(group: "g", topic: "t", member: "m", acking: previous)
+            if batch.isEmpty { break }
+            seen += batch.map(\.event.seq)
+            previous = batch.map(\.receipt)
+            #expect(try db.groupPosition(group: "g", topic: "t") == batch[0].event.seq - 1)
+        }
+        #expect(seen == [1, 2, 3])
+        #expect(try db.groupPosition(group: "g", topic: "t") == 3)
+        // A stale receipt in `acking` fails the whole call: nothing is claimed.
+        try db.append(numberedEvents(1), to: "t")
+        let error = #expect(throws: StreamLogError.self) { try db.claim(group: "g", topic: "t", member: "m", acking: previous) }
+        #expect(error?.code == .staleReceipt)
+        #expect(try db.lag(group: "g", topic: "t")?.events == 1)
+        #expect(try db.cursors(topic: "t").first?.inFlight == 0)
+    }
+
     @Test func aLeaseExpiresInRealTime() throws {
         let dir = try TemporaryDirectory()
         let db = try LogDatabase(path: dir.path())
