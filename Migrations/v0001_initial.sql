@@ -37,8 +37,10 @@ CREATE TABLE objects (
     data        BLOB
 );
 
+-- `object_id` is `objects.id`. No foreign key: the library deletes an object's chunks with it,
+-- and an ON DELETE CASCADE would cost a temporary b-tree for every object deleted.
 CREATE TABLE object_chunks (
-    object_id   INTEGER NOT NULL REFERENCES objects (id) ON DELETE CASCADE,
+    object_id   INTEGER NOT NULL,
     idx         INTEGER NOT NULL CHECK (idx >= 0),
     data        BLOB    NOT NULL,
     PRIMARY KEY (object_id, idx)

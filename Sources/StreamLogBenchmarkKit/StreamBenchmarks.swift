@@ -26,7 +26,7 @@ public enum StreamBenchmarks {
     /// Throughput: the producer sends `count` objects of `size` bytes in batches of `batch`;
     /// objects per second from the first send to the consumer's end of stream.
     public static func throughput(
-        count: Int, size: Int, batch: Int, placement: Placement, consumerCommand: [String]
+        count: Int, size: Int, batch: Int, placement: Placement, evict: Bool = true, consumerCommand: [String]
     ) throws -> [BenchmarkResult] {
         let scratch = try ScratchDirectory()
         defer { scratch.cleanup() }
@@ -39,7 +39,7 @@ public enum StreamBenchmarks {
             options: .init(batchSize: batch))
         let payload = Data(repeating: 0x62, count: size)
         let start = Timestamp.now()
-        for _ in 0..<count { try producer.send(payload, to: "t", evict: true) }
+        for _ in 0..<count { try producer.send(payload, to: "t", evict: evict) }
         try producer.close(topics: ["t"])
         let fields = try child.waitForLine(prefix: "done").split(separator: " ")
         child.wait()
@@ -47,7 +47,8 @@ public enum StreamBenchmarks {
               received == count
         else { throw BenchmarkError("consumer reported \(fields)") }
         let seconds = Double(end - start.microsecondsSinceEpoch) / 1e6
-        let parameters = [("batch", "\(batch)"), ("size", "\(size)"), ("count", "\(count)"), ("placement", placement.rawValue)]
+        var parameters = [("batch", "\(batch)"), ("size", "\(size)"), ("count", "\(count)"), ("placement", placement.rawValue)]
+        if placement == .store && !evict { parameters.append(("evict", "false")) }
         return [
             BenchmarkResult(workload: "stream", parameters: parameters, seconds: seconds, rate: Double(count) / seconds, unit: "objects/s"),
             BenchmarkResult(workload: "stream-mb", parameters: parameters, seconds: seconds,

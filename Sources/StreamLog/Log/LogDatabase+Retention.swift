@@ -50,8 +50,7 @@ extension LogDatabase {
     /// write transaction.
     func trimRows(_ record: TopicRecord, before seq: Int64, in connection: Connection) throws -> TrimResult {
         let doomedKeys = "SELECT key FROM \(record.table) WHERE seq < ?1 AND type = 0 AND key IS NOT NULL AND store IS NULL"
-        try connection.cached("DELETE FROM objects WHERE key IN (\(doomedKeys))").run { $0.bind(seq, at: 1) }
-        let objects = connection.changes
+        let objects = try ObjectStore.deleteAll(keysFrom: doomedKeys, in: connection) { $0.bind(seq, at: 1) }
         try connection.cached("DELETE FROM evicted_objects WHERE key IN (\(doomedKeys))").run { $0.bind(seq, at: 1) }
         try connection.cached("DELETE FROM \(record.table) WHERE seq < ?1 AND type = 0").run { $0.bind(seq, at: 1) }
         return TrimResult(events: connection.changes, objects: objects)

@@ -73,8 +73,9 @@ extension LogDatabase {
             let unreferenced = "created_at < ?1 AND key NOT IN (SELECT key FROM temp.streamlog_gc_keys)"
             let doomed = try connection.cached("SELECT count(*), total(size) FROM objects WHERE \(unreferenced)")
                 .queryOne({ $0.bind(cutoff, at: 1) }) { ($0.int(0), Int64($0.double(1))) } ?? (0, 0)
-            // Chunks of large objects go by ON DELETE CASCADE.
-            try connection.cached("DELETE FROM objects WHERE \(unreferenced)").run { $0.bind(cutoff, at: 1) }
+            _ = try ObjectStore.deleteAll(keysFrom: "SELECT key FROM objects WHERE \(unreferenced)", in: connection) {
+                $0.bind(cutoff, at: 1)
+            }
             var evictionRecords = 0
             // In a store-only file the tombstones answer for other files' events: they stay.
             if !records.isEmpty {

@@ -257,12 +257,49 @@ extension ObjectStore {
         }
     }
 
-    /// Deletes the object (its chunks go by cascade) and records the eviction, inside the
-    /// caller's write transaction. Returns whether there was an object.
-    static func evict(_ key: ObjectKey, in connection: Connection) throws -> Bool {
+    /// An object to delete, and whether it may have chunks (a whole object read back needs no
+    /// chunk deletion, which saves a statement per eviction).
+    struct Eviction: Sendable {
+        let key: ObjectKey
+        let mayBeChunked: Bool
+    }
+
+    /// Deletes the object and its chunks, inside the caller's write transaction. Returns whether
+    /// there was an object.
+    static func delete(_ key: ObjectKey, mayBeChunked: Bool = true, in connection: Connection) throws -> Bool {
         try key.withBytes { keyBytes in
+            if mayBeChunked {
+                try connection.cached(
+                    "DELETE FROM object_chunks WHERE object_id = (SELECT id FROM objects WHERE key = ?1 AND chunks > 0)"
+                ).run { $0.bindNoCopy(blob: keyBytes, at: 1) }
+            }
             try connection.cached("DELETE FROM objects WHERE key = ?1").run { $0.bindNoCopy(blob: keyBytes, at: 1) }
-            guard connection.changes > 0 else { return false }
+            return connection.changes > 0
+        }
+    }
+
+    /// Deletes the objects (and their chunks) whose keys `keysSQL` selects, inside the caller's
+    /// write transaction; `bind` binds its parameters. Returns how many objects were deleted.
+    static func deleteAll(keysFrom keysSQL: String, in connection: Connection, bind: (Statement) -> Void) throws -> Int {
+        try connection.cached(
+            "DELETE FROM object_chunks WHERE object_id IN (SELECT id FROM objects WHERE chunks > 0 AND key IN (\(keysSQL)))"
+        ).run(bind)
+        try connection.cached("DELETE FROM objects WHERE key IN (\(keysSQL))").run(bind)
+        return connection.changes
+    }
+
+    /// Deletes the object and its chunks and records the eviction, inside the caller's write
+    /// transaction. Returns whether there was an object.
+    static func evict(_ key: ObjectKey, in connection: Connection) throws -> Bool {
+        try evict(Eviction(key: key, mayBeChunked: true), in: connection)
+    }
+
+    /// Deletes the object (and its chunks if it may have some) and records the eviction, inside
+    /// the caller's write transaction. Returns whether there was an object.
+    static func evict(_ eviction: Eviction, in connection: Connection) throws -> Bool {
+        let key = eviction.key
+        guard try delete(key, mayBeChunked: eviction.mayBeChunked, in: connection) else { return false }
+        return try key.withBytes { keyBytes in
             try connection.cached("INSERT OR REPLACE INTO evicted_objects (key, evicted_at) VALUES (?1, ?2)").run {
                 $0.bindNoCopy(blob: keyBytes, at: 1)
                 $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 2)

@@ -8,7 +8,7 @@ extension LogDatabase {
 
     /// A page of events for a subscriber, with the small objects of this file's store that the
     /// key events refer to, read in the same query (one snapshot).
-    func subscriberPage(topic: String, after: Int64, limit: Int) throws -> (events: [Event], objects: [ObjectKey: StoredObject]) {
+    func subscriberPage(topic: String, after: Int64, limit: Int) throws -> (events: [Event], objects: [StoredObject?]) {
         try withConnection { connection in
             let record = try existingTopic(topic, in: connection)
             let select = try connection.cached(
@@ -18,17 +18,16 @@ extension LogDatabase {
                     + "WHERE t.seq > ?1 ORDER BY t.seq LIMIT ?2")
             var decoder = EventRowDecoder(topic: record.name)
             var events: [Event] = []
-            var objects: [ObjectKey: StoredObject] = [:]
+            var objects: [StoredObject?] = []
             events.reserveCapacity(limit)
+            objects.reserveCapacity(limit)
             try select.queryEach({
                 $0.bind(after, at: 1)
                 $0.bind(limit, at: 2)
                 $0.bind(Self.prefetchLimit, at: 3)
             }) { row in
                 let event = try decoder.decode(row, stores: { try self.storeReference(id: $0, in: connection) })
-                if let key = event.key, let data = row.data(10) {
-                    objects[key] = StoredObject(data: data, encoding: row.string(11) ?? "bytes")
-                }
+                objects.append(row.data(10).map { StoredObject(data: $0, encoding: row.string(11) ?? "bytes") })
                 events.append(event)
             }
             return (events, objects)
@@ -37,7 +36,7 @@ extension LogDatabase {
 
     /// Advances `consumer`'s cursors and deletes evicted objects of this file, in one transaction:
     /// a consumer that crashes before it commits gets both the events and their objects again.
-    func commitConsumption(consumer: String?, positions: [String: Int64], evictions: [ObjectKey]) throws {
+    func commitConsumption(consumer: String?, positions: [String: Int64], evictions: [ObjectStore.Eviction]) throws {
         guard !evictions.isEmpty || (consumer != nil && !positions.isEmpty) else { return }
         try write { connection in
             if let consumer {
@@ -45,7 +44,7 @@ extension LogDatabase {
                     _ = try advanceCursor(consumer, try existingTopic(topic, in: connection), through: seq, in: connection)
                 }
             }
-            for key in evictions { _ = try ObjectStore.evict(key, in: connection) }
+            for eviction in evictions { _ = try ObjectStore.evict(eviction, in: connection) }
         }
     }
 }

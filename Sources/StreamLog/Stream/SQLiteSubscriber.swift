@@ -26,21 +26,36 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     public let database: LogDatabase
     /// Events read per query and topic.
     public let pageSize: Int
+    /// Evictions of fetched objects written per transaction while events keep coming (each
+    /// transaction takes the write lock from producers, so fewer, larger ones stream faster).
+    static let evictionBatch = 1024
+
+    /// One subscribed topic: its cursor and the page read ahead of delivery.
+    private struct TopicState {
+        let name: String
+        /// Seq of the last event delivered.
+        var cursor: Int64
+        var page: [Event] = []
+        /// Small objects read with the page, aligned with it.
+        var objects: [StoredObject?] = []
+        var head = 0
+        var finished = false
+
+        var hasBuffered: Bool { head < page.count }
+    }
 
     private let watcher: ChangeWatcher
     private let position: CursorPosition
-    private var cursors: [String: Int64] = [:]
-    private var buffers: [String: [Event]] = [:]
-    private var bufferHeads: [String: Int] = [:]
-    private var finishedTopics: Set<String> = []
+    private var states: [TopicState] = []
     private var lastDataVersion: Int64 = -1
     /// `data_version` at the last read of pages: when it is unchanged, nobody has committed since.
     private var dataVersionAtLastRead: Int64 = -1
     private var unwrittenAcknowledgements: [String: Int64] = [:]
     private var unwrittenCount = 0
-    private var prefetched: [ObjectKey: StoredObject] = [:]
-    private var unwrittenEvictions: [ObjectKey] = []
-    private var fetchedKeys: Set<ObjectKey> = []
+    /// The object read with the event delivered last: the one an eager consumer fetches next.
+    private var deliveredObject: (topic: String, seq: Int64, object: StoredObject)?
+    private var unwrittenEvictions: [ObjectStore.Eviction] = []
+    private var unwrittenEvictionKeys: Set<ObjectKey> = []
 
     /// A subscriber to `topics` of the file at `path`, starting at `start`.
     ///
@@ -80,16 +95,15 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         self.pageSize = max(pageSize, 1)
         self.position = position
         self.watcher = ChangeWatcher(databasePath: database.path)
-        for topic in topics {
-            cursors[topic] = try position.initialCursor(topic: topic, database: database)
+        var seen: Set<String> = []
+        for topic in topics where seen.insert(topic).inserted {
+            states.append(TopicState(name: topic, cursor: try position.initialCursor(topic: topic, database: database)))
         }
     }
 
-    public var isFinished: Bool { finishedTopics.count == Set(topics).count }
+    public var isFinished: Bool { states.allSatisfy(\.finished) }
 
-    private var hasBufferedEvents: Bool {
-        buffers.contains { topic, events in (bufferHeads[topic] ?? 0) < events.count }
-    }
+    private var hasBufferedEvents: Bool { states.contains(where: \.hasBuffered) }
 
     public func nextEvent(timeout: Duration?) throws -> Event? {
         let clock = ContinuousClock()
@@ -112,7 +126,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
             unwrittenAcknowledgements[event.topic] = max(unwrittenAcknowledgements[event.topic] ?? 0, event.seq)
         }
         unwrittenCount += 1
-        if unwrittenCount >= position.batch { try commitAcknowledgements() }
+        if position.consumer != nil && unwrittenCount >= position.batch { try commitAcknowledgements() }
     }
 
     /// Writes the recorded acknowledgements and the evictions of fetched objects, in one
@@ -124,7 +138,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
             consumer: position.consumer, positions: unwrittenAcknowledgements, evictions: unwrittenEvictions)
         unwrittenAcknowledgements.removeAll(keepingCapacity: true)
         unwrittenEvictions.removeAll(keepingCapacity: true)
-        fetchedKeys.removeAll(keepingCapacity: true)
+        unwrittenEvictionKeys.removeAll(keepingCapacity: true)
     }
 
     /// Serves small objects of this file from the page they were read with, and defers their
@@ -138,23 +152,26 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
             return event.evict ? try store.take(key) : try store.get(key)
         }
         // A key this subscriber already fetched for eviction is gone as far as anyone is concerned.
-        if fetchedKeys.contains(key) {
+        if unwrittenEvictionKeys.contains(key) {
             throw StreamLogError(.objectEvicted, "object \(key) was evicted from the store \(database.path)")
         }
         let object: StoredObject
-        if let found = prefetched.removeValue(forKey: key) {
-            object = found
+        var chunked = true
+        if let delivered = deliveredObject, delivered.seq == event.seq, delivered.topic == event.topic {
+            object = delivered.object
+            chunked = false  // only whole (unchunked) objects are read with their page
+            deliveredObject = nil
         } else {
             object = try database.objects.get(key)
         }
         if event.evict {
-            unwrittenEvictions.append(key)
-            fetchedKeys.insert(key)
+            unwrittenEvictions.append(ObjectStore.Eviction(key: key, mayBeChunked: chunked))
+            unwrittenEvictionKeys.insert(key)
             // Batch while events keep coming; commit at once when the consumer has caught up and
             // nobody has committed since (an idle stream), so a lone object is gone as soon as it
             // is fetched. Otherwise the next wait, or the batch filling up, commits it.
             let idle = try !hasBufferedEvents && database.dataVersion() == dataVersionAtLastRead
-            if unwrittenEvictions.count >= position.batch || idle { try commitAcknowledgements() }
+            if unwrittenEvictions.count >= Self.evictionBatch || idle { try commitAcknowledgements() }
         }
         return object
     }
@@ -172,15 +189,26 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// The buffered event to deliver next: the earliest appended across topics (ties go to the
     /// topic listed first), so one topic cannot starve another.
     private func takeBuffered() -> Event? {
-        var best: (topic: String, event: Event)?
-        for topic in topics {
-            guard let buffer = buffers[topic], let head = bufferHeads[topic], head < buffer.count else { continue }
-            if best == nil || buffer[head].time < best!.event.time { best = (topic, buffer[head]) }
+        var best: Int?
+        for index in states.indices where states[index].hasBuffered {
+            if let current = best {
+                let candidate = states[index].page[states[index].head].time
+                if candidate < states[current].page[states[current].head].time { best = index }
+            } else {
+                best = index
+            }
         }
-        guard let (topic, event) = best else { return nil }
-        bufferHeads[topic, default: 0] += 1
-        cursors[topic] = event.seq
-        if event.isEndOfStream { finishedTopics.insert(topic) }
+        guard let index = best else { return nil }
+        let head = states[index].head
+        let event = states[index].page[head]
+        states[index].head = head + 1
+        states[index].cursor = event.seq
+        if event.isEndOfStream { states[index].finished = true }
+        if let object = states[index].objects[head] {
+            deliveredObject = (event.topic, event.seq, object)
+        } else {
+            deliveredObject = nil
+        }
         return event
     }
 
@@ -191,20 +219,15 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         guard version != lastDataVersion else { return false }
         dataVersionAtLastRead = version
         var readAny = false
-        for topic in topics where !finishedTopics.contains(topic) {
-            let page: [Event]
-            let objects: [ObjectKey: StoredObject]
+        for index in states.indices where !states[index].finished && !states[index].hasBuffered {
             do {
-                (page, objects) = try database.subscriberPage(topic: topic, after: cursors[topic] ?? 0, limit: pageSize)
+                (states[index].page, states[index].objects) = try database.subscriberPage(
+                    topic: states[index].name, after: states[index].cursor, limit: pageSize)
             } catch let error as StreamLogError where error.code == .topicNotFound {
                 continue  // not created yet: a subscriber may start before its producer
             }
-            // The previous page's unfetched objects are not needed any more (proxies fetch on their own).
-            for event in buffers[topic] ?? [] { if let key = event.key { prefetched.removeValue(forKey: key) } }
-            buffers[topic] = page
-            prefetched.merge(objects) { _, new in new }
-            bufferHeads[topic] = 0
-            if !page.isEmpty { readAny = true }
+            states[index].head = 0
+            if !states[index].page.isEmpty { readAny = true }
         }
         // Remember the version only once every topic is drained, so a page-sized read is
         // followed by another query rather than a wait.

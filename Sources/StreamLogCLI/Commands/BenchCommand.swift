@@ -55,13 +55,16 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Object size in bytes.") var size = 100
         @Option(help: "Objects per flush (one transaction each).") var batch = 100
         @Option(help: "store | inline") var placement = "store"
+        @Flag(help: "Keep stored objects after the consumer reads them (default: evict, as ProxyStore).")
+        var noEvict = false
 
         func run() throws {
             guard let placement = StreamBenchmarks.Placement(rawValue: placement) else {
                 throw ValidationError("--placement must be store or inline")
             }
             let results = try StreamBenchmarks.throughput(
-                count: count, size: size, batch: max(batch, 1), placement: placement, consumerCommand: consumerCommand())
+                count: count, size: size, batch: max(batch, 1), placement: placement, evict: !noEvict,
+                consumerCommand: consumerCommand())
             for result in results { print(result.line) }
         }
     }
