@@ -12,8 +12,9 @@ struct StreamLogCommand: ParsableCommand {
             Errors are one line on standard error, with a non-zero exit status.
             """,
         subcommands: [
-            SendCommand.self, ReplayCommand.self, CloseCommand.self, TopicsCommand.self, TrimCommand.self,
-            GCCommand.self, CheckCommand.self, StatsCommand.self, BenchCommand.self,
+            SendCommand.self, ReplayCommand.self, ConsumeCommand.self, CloseCommand.self, TopicsCommand.self,
+            CursorsCommand.self, SeekCommand.self, TrimCommand.self, DLQCommand.self, GCCommand.self, CheckCommand.self,
+            StatsCommand.self, BenchCommand.self,
         ]
     )
 

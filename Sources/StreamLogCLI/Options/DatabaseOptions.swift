@@ -39,10 +39,11 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// Checks a topic name argument with the library's rules, as a usage error.
-func validateTopicName(_ name: String) throws {
+/// Checks a topic (or consumer, member, group) name argument with the library's rules, as a
+/// usage error.
+func validateTopicName(_ name: String, kind: String = "topic") throws {
     do {
-        try TopicName.validate(name)
+        try TopicName.validate(name, kind: kind)
     } catch let error as StreamLogError {
         throw ValidationError(error.message)
     }
