@@ -23,7 +23,7 @@ do {
             index = end
         }
     default:
-        guard try runStreamRole(role, arguments) || runConsumerRole(role, arguments) else {
+        guard try runStreamRole(role, arguments) || runConsumerRole(role, arguments) || runReliabilityRole(role, arguments) else {
             FileHandle.standardError.write(Data("unknown role \(role)\n".utf8))
             exit(2)
         }
