@@ -1,60 +1,79 @@
 #!/usr/bin/env bash
-# Runs the C floor (tools/floor.sh) and the library's equivalent workloads (streamlog bench)
-# side by side, several times, and prints medians and library/floor ratios as a Markdown table.
+# Regenerates every figure of BENCHMARKS.md in one run: the C floor (tools/floor.sh) and the
+# library (`streamlog bench`) side by side, each measurement repeated, medians and ratios printed
+# as Markdown tables.
 #
-#   tools/bench.sh [--repeat K] [--quick]
+#   tools/bench.sh [--repeat K] [--quick] [--raw FILE]
 #
-# --quick uses smaller counts (for a smoke run); the figures in BENCHMARKS.md use the defaults.
+# --quick shrinks every count (a smoke run: figures not comparable); --raw keeps the raw lines.
+# The machine is shared and noisy: compare ratios from one run, not absolute rates across runs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 repeat=3
 quick=0
+raw=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --repeat) repeat="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
+    --raw) raw="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 
 swift build -c release --package-path "$root" --product streamlog >&2
 bin="$(swift build -c release --package-path "$root" --show-bin-path)/streamlog"
-out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
+out="${raw:-$(mktemp)}"
+: >"$out"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"; [ -n "$raw" ] || rm -f "$out"' EXIT
 
-if [ "$quick" = 1 ]; then big=100000; small=5000; blobs=50; else big=1000000; small=20000; blobs=200; fi
+if [ "$quick" = 1 ]; then
+  big=100000; small=5000; blobs=50; stream=50000; stream1=5000; mib=50; kib=2000; jobs1=5000; jobs100=50000
+  samples=100; idle=1; replay=100000; existing=1000000; growth=100000
+else
+  big=1000000; small=20000; blobs=200; stream=300000; stream1=20000; mib=300; kib=20000; jobs1=50000; jobs100=300000
+  samples=500; idle=5; replay=1000000; existing=10000000; growth=1000000
+fi
+run() { echo "+ $*" >&2; "$@" >>"$out"; }
 
-for _ in $(seq "$repeat"); do
-  # Interleave floor and library runs so drift on this shared machine hits both alike.
-  bash "$root/tools/floor.sh" --workload append --count "$big" --batch 1000 >>"$out"
-  "$bin" bench log --workload append --count "$big" --batch 1000 >>"$out"
-  bash "$root/tools/floor.sh" --workload append --count "$small" --batch 1 >>"$out"
-  "$bin" bench log --workload append --count "$small" --batch 1 >>"$out"
-  bash "$root/tools/floor.sh" --workload read --count "$big" >>"$out"
-  "$bin" bench log --workload read --count "$big" >>"$out"
-  bash "$root/tools/floor.sh" --workload blob --count "$blobs" --size 1048576 >>"$out"
-  "$bin" bench log --workload blob --count "$blobs" --size 1048576 >>"$out"
+for i in $(seq "$repeat"); do
+  echo "== round $i of $repeat" >&2
+  # Log layer, interleaved with the floor so drift on this shared machine hits both alike.
+  run bash "$root/tools/floor.sh" --workload append --count "$big" --batch 1000
+  run "$bin" bench log --workload append --count "$big" --batch 1000
+  run bash "$root/tools/floor.sh" --workload append --count "$small" --batch 1
+  run "$bin" bench log --workload append --count "$small" --batch 1
+  run bash "$root/tools/floor.sh" --workload read --count "$big"
+  run "$bin" bench log --workload read --count "$big"
+  run bash "$root/tools/floor.sh" --workload blob --count "$blobs" --size 1048576
+  run "$bin" bench log --workload blob --count "$blobs" --size 1048576
+  # Streams: producer and consumer in separate processes.
+  for placement in store inline; do
+    run "$bin" bench stream --count "$stream" --size 100 --batch 100 --placement "$placement"
+    run "$bin" bench stream --count "$stream1" --size 100 --batch 1 --placement "$placement"
+    run "$bin" bench stream --count "$kib" --size 10240 --batch 100 --placement "$placement"
+  done
+  run "$bin" bench stream --count "$mib" --size 1048576 --batch 1 --placement store
+  run "$bin" bench latency --samples "$samples" --idle-seconds "$idle"
+  # Groups.
+  run "$bin" bench group --count "$jobs1" --workers 1 --batch 1
+  run "$bin" bench group --count "$jobs1" --workers 2 --batch 1
+  run "$bin" bench group --count "$jobs100" --workers 1 --batch 100
+  run "$bin" bench group --count "$jobs100" --workers 2 --batch 100
 done
 
-python3 - "$out" <<'PY'
-import statistics, sys, collections
-rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    parts = line.split()
-    if len(parts) < 3 or parts[0] not in ("floor", "lib"):
-        continue
-    fields = dict(p.split("=", 1) for p in parts[2:])
-    key = (parts[1], fields.get("batch"), fields.get("size"))
-    rows[(parts[0],) + key].append(float(fields["rate"]))
-    unit = fields["unit"]
-print("| workload | batch | size | C floor (median) | StreamLog (median) | ratio | runs |")
-print("|---|---|---|---|---|---|---|")
-for (source, workload, batch, size), rates in sorted(rows.items()):
-    if source != "floor":
-        continue
-    lib = rows.get(("lib", workload, batch, size))
-    if not lib:
-        continue
-    f, l = statistics.median(rates), statistics.median(lib)
-    print(f"| {workload} | {batch} | {size} | {f:,.0f} | {l:,.0f} | {l / f:.2f}× | {len(rates)}/{len(lib)} |")
-PY
+# Lag query cost and growth: once (long set-up).
+run "$bin" bench group --count 1000 --workers 1 --batch 100 --lag
+run "$bin" bench growth --existing "$existing" --count "$growth"
+
+# streamlog replay of a long topic to /dev/null: rate and peak RSS.
+db="$work/replay.db"
+seq 1 "$replay" | "$bin" send t --db "$db" --batch-size 1000 >/dev/null
+for i in $(seq "$repeat"); do
+  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" replay t --db "$db" >/dev/null
+  read -r seconds kib <"$work/time"
+  python3 -c "import sys; s=float(sys.argv[1]); n=int(sys.argv[2]); print(f'lib replay count={n} seconds={s:.3f} rate={n/max(s,1e-9):.0f} unit=events/s'); print(f'lib replay-rss count={n} seconds={s:.3f} rate={int(sys.argv[3])/1024:.1f} unit=MiB')" "$seconds" "$replay" "$kib" >>"$out"
+done
+
+python3 "$root/tools/bench_report.py" "$out"

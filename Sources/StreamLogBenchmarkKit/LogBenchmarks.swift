@@ -103,3 +103,38 @@ public enum LogBenchmarks {
         ]
     }
 }
+
+extension LogBenchmarks {
+    /// Append and read rates on a topic that already holds `existing` events, and on an empty
+    /// one, in the same run: `growth-append` / `growth-read` with `existing=N` and `existing=0`.
+    public static func growth(existing: Int, count: Int) throws -> [BenchmarkResult] {
+        var results: [BenchmarkResult] = []
+        for prefill in [0, existing] {
+            let scratch = try ScratchDirectory()
+            defer { scratch.cleanup() }
+            let db = try LogDatabase(path: scratch.file("bench.db"))
+            let payload = Data(repeating: 0x61, count: 100)
+            let batch = [Event](repeating: .inline(payload), count: 1000)
+            for _ in 0..<(prefill / 1000) { try db.append(batch, to: "t") }
+            _ = try db.checkpoint()
+            let appendSeconds = try measure {
+                for _ in 0..<(count / 1000) { try db.append(batch, to: "t") }
+            }
+            var seen = 0
+            let readSeconds = try measure {
+                try db.forEachEventRow(topic: "t", after: Int64(prefill)) { _ in
+                    seen += 1
+                    return true
+                }
+            }
+            precondition(seen == count / 1000 * 1000)
+            db.close()
+            let parameters = [("existing", "\(prefill)"), ("count", "\(count)")]
+            results.append(BenchmarkResult(workload: "growth-append", parameters: parameters, seconds: appendSeconds,
+                                           rate: Double(count) / appendSeconds, unit: "rows/s"))
+            results.append(BenchmarkResult(workload: "growth-read", parameters: parameters, seconds: readSeconds,
+                                           rate: Double(seen) / readSeconds, unit: "rows/s"))
+        }
+        return results
+    }
+}

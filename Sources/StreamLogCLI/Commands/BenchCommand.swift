@@ -17,7 +17,10 @@ struct BenchCommand: ParsableCommand {
             Example:
               streamlog bench stream --size 100 --count 200000 --batch 100 --placement store
             """,
-        subcommands: [LogBench.self, StreamBench.self, LatencyBench.self, BenchConsumer.self],
+        subcommands: [
+            LogBench.self, StreamBench.self, LatencyBench.self, GroupBench.self, GrowthBench.self, BenchConsumer.self,
+            BenchGroupWorker.self,
+        ],
         defaultSubcommand: StreamBench.self
     )
 
@@ -86,6 +89,51 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    /// Competing consumers in separate processes.
+    struct GroupBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "group", abstract: "Group claim+ack throughput with worker processes, and lag query cost.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Jobs in the topic.") var count = 100_000
+        @Option(help: "Worker processes.") var workers = 2
+        @Option(help: "Jobs claimed (and acked) per transaction.") var batch = 1
+        @Flag(help: "Also measure the cost of a lag query.") var lag = false
+
+        func run() throws {
+            print(try GroupBenchmarks.claimAck(count: count, workers: max(workers, 1), batch: max(batch, 1),
+                                               workerCommand: selfCommand(["bench", "group-worker"])).line)
+            if lag { print(try GroupBenchmarks.lagCost(count: 1_000_000, repeats: 1000).line) }
+        }
+    }
+
+    /// Append and read rates with many events already in the topic, against an empty one.
+    struct GrowthBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "growth", abstract: "Append and read rates on a long topic vs an empty one.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Events already in the topic.") var existing = 10_000_000
+        @Option(help: "Events appended and read in the measurement.") var count = 1_000_000
+
+        func run() throws {
+            for result in try LogBenchmarks.growth(existing: existing, count: count) { print(result.line) }
+        }
+    }
+
+    /// A group worker process of `bench group` (not for direct use).
+    struct BenchGroupWorker: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "group-worker", abstract: "A worker of the group benchmark.", shouldDisplay: false)
+        @Argument var path: String
+        @Argument var topic: String
+        @Argument var group: String
+        @Argument var member: String
+        @Argument var batch: Int
+
+        func run() throws {
+            try GroupBenchmarks.runWorker(path: path, topic: topic, group: group, member: member, batch: max(batch, 1))
+        }
+    }
+
     /// The consumer process the stream benchmarks start (not for direct use).
     struct BenchConsumer: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -102,7 +150,9 @@ struct BenchCommand: ParsableCommand {
 }
 
 /// This executable's `bench consumer-process` command line.
-private func consumerCommand() -> [String] {
-    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-    return [executable, "bench", "consumer-process"]
+private func consumerCommand() -> [String] { selfCommand(["bench", "consumer-process"]) }
+
+/// A command line running this same executable with `arguments`.
+private func selfCommand(_ arguments: [String]) -> [String] {
+    [URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path] + arguments
 }
