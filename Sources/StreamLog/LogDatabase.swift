@@ -49,13 +49,18 @@ public final class LogDatabase: @unchecked Sendable {
             throw StreamLogError(.fileNotFound, "no database at \(path)")
         }
         try DatabaseFileCheck.validate(path: path)
-        let connection = try Connection(
-            path: path, readOnly: options.readOnly, create: options.create, busyTimeout: options.busyTimeout)
-        // Several processes may create and open one file at once; SQLite refuses some of these
-        // steps at once (without its busy handler) while another connection holds a lock.
-        try connection.retryingWhileBusy {
-            try Migrator.checkBeforeConfiguring(connection)
-            try Self.configure(connection, options: options)
+        let connection: Connection
+        do {
+            connection = try Connection(
+                path: path, readOnly: options.readOnly, create: options.create, busyTimeout: options.busyTimeout)
+            // Several processes may create and open one file at once; SQLite refuses some of these
+            // steps at once (without its busy handler) while another connection holds a lock.
+            try connection.retryingWhileBusy {
+                try Migrator.checkBeforeConfiguring(connection)
+                try Self.configure(connection, options: options)
+            }
+        } catch let error as StreamLogError where error.code == .io {
+            throw DatabaseFileCheck.explainingReadOnlyDirectory(error, path: path)
         }
         try Migrator.prepare(connection, readOnly: options.readOnly)
         self.connection = connection

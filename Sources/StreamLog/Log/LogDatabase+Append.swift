@@ -38,6 +38,9 @@ extension LogDatabase {
 
     /// Inserts the rows of one batch inside the caller's write transaction.
     func appendRows(_ events: [Event], to record: TopicRecord, in connection: Connection) throws -> ClosedRange<Int64> {
+        for index in events.indices {
+            try MetadataCoding.validateDepth(events[index].metadata, event: index + 1, topic: record.name)
+        }
         let (first, time) = try reserveSeqs(events.count, for: record, in: connection)
         let insert = try connection.cached(
             "INSERT INTO \(record.table) (seq, type, time, evict, encoding, size, payload, key, store, metadata) "

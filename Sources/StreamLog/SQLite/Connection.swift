@@ -17,7 +17,11 @@ final class Connection {
         flags |= readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        // SQLite built with SQLITE_USE_URI (Debian's is) reads a name starting with "file:" as a
+        // URI, so `file:x.db?mode=memory` would open no file and `?vfs=`/`?nolock=1` would change
+        // locking. A path is always a file's path here.
+        let name = path.hasPrefix("file:") ? "./" + path : path
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close_v2(db)

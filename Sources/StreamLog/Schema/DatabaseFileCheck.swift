@@ -40,6 +40,20 @@ enum DatabaseFileCheck {
         }
     }
 
+    /// `error` (SQLite's "unable to open database file") as `.readOnly` when the cause is a
+    /// directory that cannot be written: SQLite creates the `-wal` and `-shm` files beside a WAL
+    /// database, even to read it.
+    static func explainingReadOnlyDirectory(_ error: StreamLogError, path: String) -> StreamLogError {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard access(directory.isEmpty ? "." : directory, W_OK) != 0 else { return error }
+        let reason = String(cString: strerror(errno))
+        return StreamLogError(
+            .readOnly,
+            "cannot open \(path): its directory is not writable (\(reason)), and SQLite needs to create "
+                + "\(path)-wal and \(path)-shm beside a WAL database, even to read it",
+            sqliteCode: error.sqliteCode, sql: error.sql)
+    }
+
     private static func bigEndian32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
         bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
     }
