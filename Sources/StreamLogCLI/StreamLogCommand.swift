@@ -25,12 +25,24 @@ struct StreamLogCommand: ParsableCommand {
         // into a quiet exit 0, rather than kill the process.
         signal(SIGPIPE, SIG_IGN)
         do {
+            try refuseInvalidUTF8Arguments()
             var command = try parseAsRoot()
             try command.run()
         } catch {
             fail(with: error)
         }
         Foundation.exit(EXIT_SUCCESS)
+    }
+
+    /// Swift repairs invalid UTF-8 in arguments to U+FFFD, which would silently make different
+    /// byte strings one topic name (and a path name a file that does not exist): refuse them.
+    private static func refuseInvalidUTF8Arguments() throws {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let argument = CommandLine.unsafeArgv[index], String(validatingCString: argument) == nil else { continue }
+            throw ValidationError(
+                "argument \(index) (\(String(cString: argument).prefix(80))) is not valid UTF-8: topic names, paths and "
+                    + "values must be UTF-8")
+        }
     }
 
     private static func fail(with error: Error) -> Never {
