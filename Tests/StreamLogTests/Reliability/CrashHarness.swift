@@ -49,13 +49,13 @@ struct CrashHarness {
         }
     }
 
-    private enum Role {
+    enum Role {
         case producer(streaming: Bool)
         case fanOut
         case group
     }
 
-    private final class Worker {
+    final class Worker {
         let name: String
         let role: Role
         let log: WorkerLog
@@ -80,23 +80,7 @@ struct CrashHarness {
         let started = clock.now
         var random = SeededGenerator(seed: configuration.seed)
         let executable = try builtExecutable("StreamLogTestWorker")
-        var workers: [Worker] = []
-        for index in 0..<configuration.producers {
-            workers.append(Worker(name: "p\(index)", role: .producer(streaming: index % 2 == 1), directory: directory))
-        }
-        for index in 0..<configuration.fanOutConsumers {
-            workers.append(Worker(name: "f\(index)", role: .fanOut, directory: directory))
-        }
-        for index in 0..<configuration.groupWorkers {
-            workers.append(Worker(name: "g\(index)", role: .group, directory: directory))
-        }
-        // The topic and group exist before the first kill, so every worker has something to do.
-        do {
-            let db = try LogDatabase(path: path)
-            try db.createTopic(Self.topic)
-            try db.createGroup(Self.group, topic: Self.topic, options: .init(maxDeliveries: nil))
-            db.close()
-        }
+        let workers = try prepare()
         let ledger = CrashLedger()
         var report = Report()
         for round in 1...max(configuration.rounds, 1) {
@@ -153,6 +137,26 @@ struct CrashHarness {
         return report
     }
 
+    /// The workers of the configuration, and the file with the topic and group made (so every
+    /// worker has something to do from its first moment).
+    func prepare() throws -> [Worker] {
+        var workers: [Worker] = []
+        for index in 0..<configuration.producers {
+            workers.append(Worker(name: "p\(index)", role: .producer(streaming: index % 2 == 1), directory: directory))
+        }
+        for index in 0..<configuration.fanOutConsumers {
+            workers.append(Worker(name: "f\(index)", role: .fanOut, directory: directory))
+        }
+        for index in 0..<configuration.groupWorkers {
+            workers.append(Worker(name: "g\(index)", role: .group, directory: directory))
+        }
+        let db = try LogDatabase(path: path)
+        try db.createTopic(Self.topic)
+        try db.createGroup(Self.group, topic: Self.topic, options: .init(maxDeliveries: nil))
+        db.close()
+        return workers
+    }
+
     /// Polls the worker's log until its last line says it is inside the window the harness is
     /// about — a producer between `begin` and `ok` (inside an append), a group worker between
     /// `claim` and its acks — or a while has passed.
@@ -170,7 +174,7 @@ struct CrashHarness {
         }
     }
 
-    private func start(_ worker: Worker, executable: URL, seed: UInt64) throws -> ChildProcess {
+    func start(_ worker: Worker, executable: URL, seed: UInt64) throws -> ChildProcess {
         let arguments: [String]
         switch worker.role {
         case .producer(let streaming):
@@ -190,7 +194,7 @@ struct CrashHarness {
     }
 
     /// Reads what the (dead) workers logged and checks it and the file.
-    private func verify(_ workers: [Worker], ledger: CrashLedger, round: Int) throws {
+    func verify(_ workers: [Worker], ledger: CrashLedger, round: Int) throws {
         let before = ledger.violations.count
         for worker in workers {
             if case .producer = worker.role { ledger.recordProducer(worker.name, lines: try worker.log.readNewLines()) }

@@ -61,6 +61,13 @@ final class CrashLedger {
     /// them did: the kills that landed inside an append.
     private(set) var unconfirmedBatches = 0
     private(set) var unconfirmedBatchesCommitted = 0
+    /// Events a fan-out consumer received more than once (after a restart: at-least-once).
+    private(set) var fanOutRedeliveries = 0
+    /// Group deliveries beyond the first of an event (lapsed leases, nacks, kills).
+    var groupRedeliveries: Int { claims.values.map { $0.count - 1 }.reduce(0, +) }
+    /// Events acked by a group worker and logged.
+    var groupAcks: Int { acked.count }
+
     /// Group workers killed holding a delivery they had logged and not yet acked or given back:
     /// the kills that landed between receive and ack.
     private(set) var groupKillsHoldingLeases = 0
@@ -117,7 +124,7 @@ final class CrashLedger {
                     fail("\(name) received event \(seq) after \(state.lastReceived) in one run (out of order)")
                 }
                 state.lastReceived = seq
-                state.received.insert(seq)
+                if !state.received.insert(seq).inserted { fanOutRedeliveries += 1 }
                 expectEvent(seq, producer: producer, index: index, by: name)
             case .acknowledged(let seq):
                 if seq != state.lastReceived { fail("\(name) acknowledged \(seq) but last received \(state.lastReceived)") }
