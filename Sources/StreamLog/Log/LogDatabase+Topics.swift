@@ -63,16 +63,4 @@ extension LogDatabase {
 }
 
 /// `name` in double quotes with quotes and control characters escaped, for error messages.
-func quoted(_ name: String) -> String {
-    var result = "\""
-    for scalar in name.unicodeScalars.prefix(200) {
-        switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
-        case _ where scalar.value < 0x20 || scalar.value == 0x7F: result += "\\u{\(String(scalar.value, radix: 16))}"
-        default: result.unicodeScalars.append(scalar)
-        }
-    }
-    if name.unicodeScalars.count > 200 { result += "…" }
-    return result + "\""
-}
+func quoted(_ name: String) -> String { TopicName.quoted(name) }

@@ -109,7 +109,8 @@ public struct ObjectStore: Sendable {
     /// Stores an object of any size, reading it from `source` chunk by chunk.
     ///
     /// `source` fills the buffer it is given and returns how many bytes it wrote; `0` ends the
-    /// object. At most one chunk is in memory at a time. The whole object commits at once.
+    /// object. At most one chunk is in memory at a time. The whole object commits at once; one
+    /// that fits in a chunk is stored in one row.
     @discardableResult
     public func write(
         encoding: String = "bytes", key: ObjectKey = .random(),
@@ -118,39 +119,7 @@ public struct ObjectStore: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         try database.write { connection in
-            let objectID = try key.withBytes { keyBytes in
-                try connection.cached(
-                    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) "
-                        + "VALUES (?1, 0, ?2, ?3, 0, NULL) RETURNING id"
-                ).queryOne({
-                    $0.bindNoCopy(blob: keyBytes, at: 1)
-                    $0.bind(encoding, at: 2)
-                    $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
-                }) { $0.int64(0) }!
-            }
-            var size: Int64 = 0
-            var chunks = 0
-            while true {
-                // Fill a whole chunk before writing it, so chunk boundaries do not depend on how
-                // much the source returns per call.
-                var filled = 0
-                while filled < buffer.count {
-                    let count = try source(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-                    guard count > 0 else { break }
-                    filled += min(count, buffer.count - filled)
-                }
-                guard filled > 0 else { break }
-                try Self.insertChunk(UnsafeRawBufferPointer(rebasing: buffer[..<filled]), index: chunks,
-                                     objectID: objectID, in: connection)
-                size += Int64(filled)
-                chunks += 1
-                if filled < buffer.count { break }
-            }
-            try connection.cached("UPDATE objects SET size = ?2, chunks = ?3, data = CASE ?3 WHEN 0 THEN x'' END WHERE id = ?1").run {
-                $0.bind(objectID, at: 1)
-                $0.bind(size, at: 2)
-                $0.bind(chunks, at: 3)
-            }
+            _ = try Self.insertStreaming(key: key, encoding: encoding, buffer: buffer, from: source, in: connection)
         }
         return key
     }
