@@ -59,9 +59,15 @@ let package = Package(
             dependencies: ["StreamLog"],
             path: "Tests/StreamLogTestWorker"
         ),
+        // A recording SQLite VFS for the power-loss tests: it logs writes and syncs so a test can
+        // rebuild the files a power loss would leave. Not a product: it is never installed.
+        .target(
+            name: "StreamLogTestVFS",
+            dependencies: ["StreamLogCSQLite"]
+        ),
         .testTarget(
             name: "StreamLogTests",
-            dependencies: ["StreamLog", "StreamLogMigrations", "StreamLogTestWorker"]
+            dependencies: ["StreamLog", "StreamLogMigrations", "StreamLogTestWorker", "StreamLogTestVFS"]
         ),
         .testTarget(
             name: "StreamLogCLITests",

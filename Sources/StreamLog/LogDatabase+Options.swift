@@ -28,6 +28,11 @@ extension LogDatabase {
         public var walAutocheckpointPages: Int = 1000
         /// Size in bytes the WAL file is truncated to after a checkpoint (`journal_size_limit`).
         public var walSizeLimit: Int = 64 << 20
+        /// The name of a registered SQLite VFS to open the file with (`sqlite3_vfs_register`);
+        /// `nil`, the default, uses SQLite's default VFS. For tests (the power-loss tests record
+        /// writes and syncs through one) and special storage. Every connection the handle opens
+        /// uses it.
+        public var vfsName: String?
         /// Where the library logs; a no-op logger unless the application passes one.
         public var logger: Logger = Logger(label: "streamlog", factory: { _ in SwiftLogNoOpLogHandler() })
 

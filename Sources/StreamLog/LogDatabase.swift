@@ -52,7 +52,8 @@ public final class LogDatabase: @unchecked Sendable {
         let connection: Connection
         do {
             connection = try Connection(
-                path: path, readOnly: options.readOnly, create: options.create, busyTimeout: options.busyTimeout)
+                path: path, readOnly: options.readOnly, create: options.create, busyTimeout: options.busyTimeout,
+                vfs: options.vfsName)
             // Several processes may create and open one file at once; SQLite refuses some of these
             // steps at once (without its busy handler) while another connection holds a lock.
             try connection.retryingWhileBusy {
@@ -66,7 +67,8 @@ public final class LogDatabase: @unchecked Sendable {
         self.connection = connection
         if !options.readOnly && options.walAutocheckpointPages > 0 {
             let checkpointer = Checkpointer(
-                path: path, threshold: options.walAutocheckpointPages, busyTimeout: options.busyTimeout)
+                path: path, threshold: options.walAutocheckpointPages, busyTimeout: options.busyTimeout,
+                vfs: options.vfsName)
             checkpointer.attach(to: connection.handle)
             self.checkpointer = checkpointer
         } else {

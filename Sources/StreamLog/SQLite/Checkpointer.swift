@@ -17,6 +17,7 @@ final class Checkpointer: @unchecked Sendable {
     let threshold: Int32
     let hardLimit: Int32
     private let busyTimeout: Duration
+    private let vfs: String?
     private let condition = NSCondition()
     private var requested = false
     private var requestedAt: Int32 = 0
@@ -24,8 +25,9 @@ final class Checkpointer: @unchecked Sendable {
     private var stopped = false
     private var thread: Thread?
 
-    init(path: String, threshold: Int, busyTimeout: Duration) {
+    init(path: String, threshold: Int, busyTimeout: Duration, vfs: String? = nil) {
         self.path = path
+        self.vfs = vfs
         self.threshold = Int32(clamping: max(threshold, 1))
         self.hardLimit = Int32(clamping: max(threshold, 1) * 8)
         self.busyTimeout = busyTimeout
@@ -103,7 +105,8 @@ final class Checkpointer: @unchecked Sendable {
             if done { return }
             do {
                 if connection == nil {
-                    connection = try Connection(path: path, readOnly: false, create: false, busyTimeout: busyTimeout)
+                    connection = try Connection(
+                        path: path, readOnly: false, create: false, busyTimeout: busyTimeout, vfs: vfs)
                 }
                 // PASSIVE never blocks readers or writers; frames it cannot copy yet wait for the
                 // next request.

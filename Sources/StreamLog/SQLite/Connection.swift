@@ -12,7 +12,7 @@ final class Connection {
     private var cache: [String: Statement] = [:]
 
     /// Opens (and with `create`, creates) the file. Performs no reads or writes of the database.
-    init(path: String, readOnly: Bool, create: Bool, busyTimeout: Duration) throws {
+    init(path: String, readOnly: Bool, create: Bool, busyTimeout: Duration, vfs: String? = nil) throws {
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         flags |= readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
@@ -21,7 +21,7 @@ final class Connection {
         // URI, so `file:x.db?mode=memory` would open no file and `?vfs=`/`?nolock=1` would change
         // locking. A path is always a file's path here.
         let name = path.hasPrefix("file:") ? "./" + path : path
-        let rc = sqlite3_open_v2(name, &db, flags, nil)
+        let rc = sqlite3_open_v2(name, &db, flags, vfs)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close_v2(db)
