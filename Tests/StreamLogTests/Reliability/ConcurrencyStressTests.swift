@@ -41,6 +41,7 @@ extension CrashHarness {
         var random = SeededGenerator(seed: configuration.seed)
         let executable = try builtExecutable("StreamLogTestWorker")
         let workers = try prepare()
+        defer { stopAll(workers) }
         let ledger = CrashLedger()
         var report = Report()
         for worker in workers {

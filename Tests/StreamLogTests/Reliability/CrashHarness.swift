@@ -81,6 +81,7 @@ struct CrashHarness {
         var random = SeededGenerator(seed: configuration.seed)
         let executable = try builtExecutable("StreamLogTestWorker")
         let workers = try prepare()
+        defer { stopAll(workers) }
         let ledger = CrashLedger()
         var report = Report()
         for round in 1...max(configuration.rounds, 1) {
@@ -155,6 +156,16 @@ struct CrashHarness {
         try db.createGroup(Self.group, topic: Self.topic, options: .init(maxDeliveries: nil))
         db.close()
         return workers
+    }
+
+    /// Kills and reaps every worker still running (when a run ends early, nothing is left behind).
+    func stopAll(_ workers: [Worker]) {
+        for worker in workers {
+            guard let process = worker.process else { continue }
+            process.kill()
+            _ = process.finish(timeout: .seconds(10))
+            worker.process = nil
+        }
     }
 
     /// Polls the worker's log until its last line says it is inside the window the harness is
