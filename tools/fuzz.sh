@@ -51,9 +51,12 @@ for target in "${targets[@]}"; do
   corpus="$scratch/corpus/$target"
   mkdir -p "$corpus"
   echo "fuzzing $target for ${seconds}s" >&2
-  if ! "$binary" "$corpus" "$root/tools/fuzz/seeds/$target" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=4096 -max_len=65536 -jobs="$jobs" -workers="$jobs" \
-    -artifact_prefix="$scratch/artifacts/$target-" -print_final_stats=1 2>"$scratch/$target.log"; then
+  parallel=()
+  # Several jobs run as child processes, each logging to fuzz-N.log in the working directory.
+  if [ "$jobs" -gt 1 ]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
+  if ! (cd "$scratch" && "$binary" "$corpus" "$root/tools/fuzz/seeds/$target" -max_total_time="$seconds" \
+    -timeout=10 -rss_limit_mb=4096 -max_len=65536 ${parallel[@]+"${parallel[@]}"} \
+    -artifact_prefix="$scratch/artifacts/$target-" -print_final_stats=1 2>"$scratch/$target.log"); then
     status=1
     echo "fuzz-$target FAILED; see $scratch/$target.log and $scratch/artifacts/" >&2
     grep -E "ERROR|Fatal error|==[0-9]+==" "$scratch/$target.log" | head -20 >&2 || true
