@@ -26,9 +26,13 @@ enum DatabaseFileCheck {
         // The in-header page count (offset 28) is valid only when the change counter (offset 24)
         // equals "version-valid-for" (offset 92). Without a WAL the file is never shorter than that
         // count; with one, a checkpoint under way may have written page 1 before the pages it
-        // counts, so the check only applies when there is no WAL content.
-        let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-        guard walSize == 0 else { return }
+        // counts, so the check only applies when there is no WAL content. Nor when a rollback
+        // journal is left (a crash while the file was being created, before it switched to WAL):
+        // SQLite rolls the file back from it, and until then page 1 may be cut short.
+        func size(_ companion: String) -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: path + companion)[.size] as? Int) ?? 0
+        }
+        guard size("-wal") == 0, size("-journal") == 0 else { return }
         let changeCounter = bigEndian32(header, 24)
         let validFor = bigEndian32(header, 92)
         let pageCount = UInt64(bigEndian32(header, 28))

@@ -35,9 +35,11 @@ import Testing
             violations += try verify(log.files(after: cut, tearing: false), cut: cut, run: run, log: log)
             checked += 1
         }
-        // Tearing the last unsynced write of each file: a sample of cuts across the whole run.
+        // Tearing the last unsynced write of each file: every cut while the file is created (a
+        // rollback journal, then the switch to WAL), and a sample across the whole run.
         var generator = SeededGenerator(seed: 42)
-        let cuts = Set((0..<samples).map { _ in generator.next(below: log.operations.count + 1) })
+        let cuts = Set(0...min(40, log.operations.count))
+            .union((0..<samples).map { _ in generator.next(below: log.operations.count + 1) })
         for cut in cuts.sorted() {
             violations += try verify(log.files(after: cut, tearing: true), cut: cut, run: run, log: log)
             checked += 1
