@@ -23,6 +23,7 @@ import Testing
         #expect(try db.evictConsumedObjects(topic: "t") == 0)  // nobody registered: nothing consumed
         try db.acknowledge(consumer: "fast", topic: "t", through: 5)
         let claimed = try db.claim(group: "g", topic: "t", member: "m", limit: 3)
+        try #require(claimed.count == 3)
         try db.ack([claimed[0].receipt, claimed[2].receipt])  // 2 still leased
         #expect(try db.consumedThrough(topic: "t") == 1)
         #expect(try db.evictConsumedObjects(topic: "t") == 1)
@@ -80,6 +81,7 @@ import Testing
         try db.createGroup("g", topic: "t")
         try db.setConsumerRetention(.deleteEvents, topic: "t")
         let batch = try db.claim(group: "g", topic: "t", member: "m", limit: 3)
+        try #require(batch.count == 3)
         try db.ack(batch[1].receipt)
         #expect(try db.read(topic: "t").map(\.seq) == [1, 2, 3, 4, 5])
         try db.ack([batch[0].receipt, batch[2].receipt])

@@ -36,9 +36,10 @@ import Testing
         }
         #expect(waitUntil { Timestamp.now() > start.shifted(by: .milliseconds(60)) })
         let after = try db.append(numberedEvents(1), dedupKeys: ["k"], to: "t", window: .seconds(60))
-        #expect(after.appended != nil && after.duplicates.isEmpty)
+        let appended = try #require(after.appended)
+        #expect(after.duplicates.isEmpty)
         let again = try db.append(numberedEvents(1), dedupKeys: ["k"], to: "t")
-        #expect(again.duplicates.map(\.seq) == [after.appended!.lowerBound])
+        #expect(again.duplicates.map(\.seq) == [appended.lowerBound])
     }
 
     @Test func keysAreScopedToTheirTopic() throws {

@@ -25,12 +25,13 @@ import Testing
         try db.append(numberedEvents(4), to: "t")
         let now = Timestamp.now()
         let first = try db.claim(group: "g", topic: "t", member: "a", limit: 2, lease: .seconds(30), now: now)
+        try #require(first.count == 2)
         #expect(try db.claim(group: "g", topic: "t", member: "b", limit: 1, lease: .seconds(60), now: now).map(\.event.seq) == [3])
         let later = now.shifted(by: .seconds(31))
         let again = try db.claim(group: "g", topic: "t", member: "b", limit: 3, lease: .seconds(30), now: later)
         #expect(again.map(\.event.seq) == [1, 2, 4])  // expired ones first, then new, no duplicate of 3
         #expect(again.map(\.attempt) == [2, 2, 1])
-        #expect(again[0].receipt.token != first[0].receipt.token)
+        #expect(again.first?.receipt.token != first[0].receipt.token)
     }
 
     @Test func aDueEventAmongHeldOnesIsFound() throws {
@@ -39,6 +40,7 @@ import Testing
         try db.append(numberedEvents(8), to: "t")
         let now = Timestamp.now()
         let held = try db.claim(group: "g", topic: "t", member: "a", limit: 6, lease: .seconds(30), now: now)
+        try #require(held.count == 6)
         try db.nack(held[4].receipt, delay: .seconds(5), error: nil, now: now)
         try db.nack(held[2].receipt, delay: .seconds(10), error: nil, now: now)
         let soon = now.shifted(by: .seconds(6))
@@ -62,7 +64,7 @@ import Testing
             if batch.isEmpty { break }
             seen += batch.map(\.event.seq)
             previous = batch.map(\.receipt)
-            #expect(try db.groupPosition(group: "g", topic: "t") == batch[0].event.seq - 1)
+            #expect(try db.groupPosition(group: "g", topic: "t") == batch.first.map { $0.event.seq - 1 })
         }
         #expect(seen == [1, 2, 3])
         #expect(try db.groupPosition(group: "g", topic: "t") == 3)
@@ -92,7 +94,9 @@ import Testing
         try db.append(numberedEvents(2), to: "t")
         let now = Timestamp.now()
         let a = try db.claim(group: "g", topic: "t", member: "a", limit: 2, lease: .seconds(1), now: now)
+        try #require(a.count == 2)
         let b = try db.claim(group: "g", topic: "t", member: "b", limit: 1, lease: .seconds(30), now: now.shifted(by: .seconds(2)))
+        try #require(b.count == 1)
         #expect(b.map(\.event.seq) == [1])
         // a's receipt for 1 is stale; its receipt for 2 is still good but the batch is all or nothing.
         let error = #expect(throws: StreamLogError.self) { try db.ack(a.map(\.receipt)) }
@@ -126,6 +130,7 @@ import Testing
         try db.append(numberedEvents(1), to: "t")
         let now = Timestamp.now()
         let first = try db.claim(group: "g", topic: "t", member: "a", limit: 1, lease: .seconds(30), now: now)
+        try #require(first.count == 1)
         try db.nack(first[0].receipt, delay: .seconds(60), error: "boom", now: now)
         #expect(throws: StreamLogError.self) { try db.ack(first[0].receipt) }  // nacked: no longer held
         #expect(try db.claim(group: "g", topic: "t", member: "b", limit: 1, lease: .seconds(30), now: now.shifted(by: .seconds(59))).isEmpty)
@@ -140,6 +145,7 @@ import Testing
         try db.append(numberedEvents(1), to: "t")
         let now = Timestamp.now()
         let held = try db.claim(group: "g", topic: "t", member: "a", limit: 1, lease: .seconds(10), now: now)
+        try #require(held.count == 1)
         let end = try db.extendLease(held[0].receipt, by: .seconds(20), now: now.shifted(by: .seconds(5)))
         #expect(end == now.shifted(by: .seconds(30)))
         #expect(try db.claim(group: "g", topic: "t", member: "b", limit: 1, lease: .seconds(10), now: now.shifted(by: .seconds(29))).isEmpty)
@@ -161,7 +167,7 @@ import Testing
         // The second lease expires; the next claim finds event 1 spent: it goes to the dead-letter
         // topic (with the last nack's error) and 2 comes instead.
         let next = try db.claim(group: "g", topic: "t", member: "m", limit: 1, lease: .seconds(30), now: now.shifted(by: .seconds(2)))
-        #expect(next.map(\.event.seq) == [2])
+        try #require(next.map(\.event.seq) == [2])
         let letters = try db.deadLetters(group: "g", topic: "t")
         #expect(letters.count == 1)
         #expect(letters.first?.originalSeq == 1 && letters.first?.attempts == 2 && letters.first?.error == "failure 1")
@@ -249,6 +255,7 @@ import Testing
         try db.append(numberedEvents(1), to: "u")
         try db.acknowledge(consumer: "reader", topic: "t", through: 4)
         let claimed = try db.claim(group: "workers", topic: "t", member: "m", limit: 3)
+        try #require(claimed.count == 3)
         try db.ack(claimed[1].receipt)
         try db.registerConsumer("other", topic: "u")
         let rows = try db.cursors()
@@ -268,6 +275,7 @@ import Testing
         let db = try LogDatabase(path: dir.path())
         try db.append(numberedEvents(5), to: "t")
         let held = try db.claim(group: "g", topic: "t", member: "m", limit: 2)
+        try #require(held.count == 2)
         #expect(try db.seek(group: "g", topic: "t", to: .seq(4)) == 3)
         #expect(throws: StreamLogError.self) { try db.ack(held[0].receipt) }
         #expect(try db.claim(group: "g", topic: "t", member: "m", limit: 5).map(\.event.seq) == [4, 5])
