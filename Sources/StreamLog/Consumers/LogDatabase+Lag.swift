@@ -72,9 +72,18 @@ extension LogDatabase {
 
     /// Object events after `position` and the time of the first of them.
     func cursorLag(_ record: TopicRecord, position: Int64, now: Timestamp, in connection: Connection) throws -> Lag {
-        let count = try connection.cached("SELECT count(*) FROM \(record.table) WHERE seq > ?1 AND type = 0").queryOne({
-            $0.bind(position, at: 1)
-        }) { $0.int(0) } ?? 0
+        // Retained seqs are contiguous (appends take consecutive seqs, a failed batch takes none,
+        // retention only removes a prefix), so the events after `position` are counted from the
+        // bounds of the primary key in O(log n) rather than by walking them. The only event that
+        // is not an object is the end-of-stream, always the last seq.
+        let bounds = try connection.cached(
+            "SELECT (SELECT min(seq) FROM \(record.table)), (SELECT max(seq) FROM \(record.table)), "
+                + "(SELECT type FROM \(record.table) ORDER BY seq DESC LIMIT 1)"
+        ).queryOne { ($0.optionalInt64(0), $0.optionalInt64(1), $0.optionalInt64(2)) }
+        var count = 0
+        if case let (first?, last?, lastType)? = bounds, last > position {
+            count = Int(last - max(position, first - 1)) - (lastType == Event.Kind.endOfStream.rawValue ? 1 : 0)
+        }
         return try lag(record, count: count, oldestFrom: position + 1, now: now, in: connection)
     }
 
