@@ -177,3 +177,30 @@ import Testing
         #expect(try publisher.database.cursorPosition(consumer: "c", topic: "t") == 2)
     }
 }
+
+@Suite struct MessageLevelTests {
+    @Test func messagesRoundTripThroughPublisherAndSubscriber() throws {
+        let dir = try TemporaryDirectory()
+        let publisher = try SQLitePublisher(path: dir.path())
+        try publisher.send([Data("a".utf8), Data("b".utf8)], to: "raw")
+        try publisher.send([Data([0, 255])], to: "raw")
+        try publisher.closeTopic("raw")
+        let subscriber = try SQLiteSubscriber(path: dir.path(), topics: ["raw"])
+        var messages: [Data] = []
+        while let message = try subscriber.nextMessage() { messages.append(message) }
+        #expect(messages == [Data("a".utf8), Data("b".utf8), Data([0, 255])])
+        #expect(subscriber.isFinished)
+        #expect(try publisher.database.read(topic: "raw").count == 4, "one batch per send, then the end of stream")
+    }
+
+    @Test func aStoredObjectIsNotAMessage() throws {
+        let dir = try TemporaryDirectory()
+        let publisher = try SQLitePublisher(path: dir.path())
+        let producer = StreamProducer<String>(publisher: publisher, defaultStore: publisher.database.objects)
+        try producer.send("stored", to: "t")
+        let subscriber = try SQLiteSubscriber(path: dir.path(), topics: ["t"])
+        let error = #expect(throws: StreamLogError.self) { try subscriber.nextMessage() }
+        #expect(error?.code == .codec)
+        #expect(error?.message.contains("store") == true)
+    }
+}
