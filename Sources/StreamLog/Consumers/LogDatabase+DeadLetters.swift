@@ -35,8 +35,8 @@ extension LogDatabase {
     /// group: the original is delivered again like a nacked event, with attempts starting over.
     /// Otherwise the dead letter's copy is appended to `topic` again (without the dead-letter
     /// metadata entry) as a new event — which every consumer of the topic then sees — unless
-    /// the topic is closed, in which case it stays in the dead-letter topic. Redriven dead
-    /// letters leave the dead-letter topic.
+    /// the topic is closed, in which case it stays in the dead-letter topic (moved to its end,
+    /// with a new seq). Redriven dead letters leave the dead-letter topic.
     ///
     /// - Throws: `.topicNotFound`; `.invalidArgument` when the group does not exist.
     @discardableResult
@@ -48,22 +48,24 @@ extension LogDatabase {
             var result = RedriveResult(released: 0, reappended: 0, kept: 0)
             let name = Self.deadLetterTopic(group: group, topic: topic)
             guard let dlq = try topicRecord(name, create: false, in: connection) else { return result }
-            let closed = try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
-                $0.bind(record.id, at: 1)
-            }) { $0.int64(0) != 0 } ?? false
+            let closed = try topicIsClosed(record, in: connection)
             let release = try connection.cached(
                 "INSERT INTO leases (group_id, seq, member, receipt, visible_at, attempts) VALUES (?1, ?2, NULL, 0, ?3, 0) "
                     + "ON CONFLICT (group_id, seq) DO UPDATE SET member = NULL, receipt = 0, visible_at = ?3, attempts = 0")
-            let remove = try connection.cached("DELETE FROM \(dlq.table) WHERE seq = ?1")
             let now = Timestamp.now().microsecondsSinceEpoch
             var after: Int64 = 0
+            var kept: [Event] = []
+            var handled: [Int64] = []
             var page: [Event] = []
             repeat {
                 page.removeAll(keepingCapacity: true)
                 try scan(dlq, after: after, limit: 1000, in: connection) { page.append($0) }
-                for letter in page {
+                for letter in page where letter.kind == .object {
                     after = letter.seq
-                    guard let dead = Self.deadLetter(letter) else { continue }
+                    guard let dead = Self.deadLetter(letter) else {
+                        kept.append(letter)
+                        continue
+                    }
                     let original = try event(record, seq: dead.originalSeq, in: connection)
                     if let original, try objectIsAvailable(original, in: connection) {
                         // Past the frontier (the group was moved back) it will be delivered as new anyway.
@@ -82,15 +84,27 @@ extension LogDatabase {
                     } else if !closed {
                         var again = letter
                         again.metadata[Self.deadLetterMetadataKey] = nil
-                        _ = try appendRows([again], to: record, in: connection)
+                        _ = try appendRows([again], to: record, in: connection)  // the object moves with it
                         result.reappended += 1
                     } else {
+                        kept.append(letter)
                         result.kept += 1
                         continue
                     }
-                    try remove.run { $0.bind(letter.seq, at: 1) }
+                    handled.append(letter.seq)
                 }
             } while page.count == 1000
+            guard !handled.isEmpty else { return result }
+            // Retained seqs stay contiguous (lag counts on it): letters that stay move to the end
+            // of the dead-letter topic, then a prefix goes. A closed dead-letter topic (closed by
+            // hand) can take nothing more: its redriven rows are deleted one by one instead.
+            if try topicIsClosed(dlq, in: connection) {
+                let remove = try connection.cached("DELETE FROM \(dlq.table) WHERE seq = ?1")
+                for seq in handled { try remove.run { $0.bind(seq, at: 1) } }
+            } else {
+                if !kept.isEmpty { _ = try appendRows(kept, to: dlq, in: connection) }
+                try connection.cached("DELETE FROM \(dlq.table) WHERE seq <= ?1 AND type = 0").run { $0.bind(after, at: 1) }
+            }
             return result
         }
     }
@@ -152,6 +166,13 @@ extension LogDatabase {
             _ = try ObjectStore.delete(key, in: connection)
             try connection.cached("DELETE FROM evicted_objects WHERE key = ?1").run { $0.bindNoCopy(blob: bytes, at: 1) }
         }
+    }
+
+    /// Whether the topic has its end-of-stream event.
+    func topicIsClosed(_ record: TopicRecord, in connection: Connection) throws -> Bool {
+        try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
+            $0.bind(record.id, at: 1)
+        }) { $0.int64(0) != 0 } ?? false
     }
 
     /// Whether the event's object can still be resolved: inline, in another store (not checked),

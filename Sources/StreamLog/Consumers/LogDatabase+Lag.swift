@@ -1,8 +1,7 @@
 extension LogDatabase {
     /// How far the named durable consumer is behind `topic`, or `nil` when it is not registered.
     ///
-    /// Counting walks the unconsumed part of the topic: its cost grows with the lag, not with
-    /// the topic's length.
+    /// A few primary-key lookups, whatever the lag.
     public func lag(consumer: String, topic: String) throws -> Lag? {
         try TopicName.validate(consumer, kind: "consumer")
         return try read { connection in
@@ -72,19 +71,23 @@ extension LogDatabase {
 
     /// Object events after `position` and the time of the first of them.
     func cursorLag(_ record: TopicRecord, position: Int64, now: Timestamp, in connection: Connection) throws -> Lag {
-        // Retained seqs are contiguous (appends take consecutive seqs, a failed batch takes none,
-        // retention only removes a prefix), so the events after `position` are counted from the
-        // bounds of the primary key in O(log n) rather than by walking them. The only event that
-        // is not an object is the end-of-stream, always the last seq.
+        let count = try objectEvents(record, after: position, in: connection)
+        return try lag(record, count: count, oldestFrom: position + 1, now: now, in: connection)
+    }
+
+    /// The number of retained object events with seq greater than `position`.
+    ///
+    /// Retained seqs are contiguous (appends take consecutive seqs, a failed batch takes none,
+    /// retention only removes a prefix, redrive empties a prefix of a dead-letter topic), so they
+    /// are counted from the bounds of the primary key in O(log n) rather than by walking them.
+    /// The only event that is not an object is the end-of-stream, always the last seq.
+    func objectEvents(_ record: TopicRecord, after position: Int64, in connection: Connection) throws -> Int {
         let bounds = try connection.cached(
             "SELECT (SELECT min(seq) FROM \(record.table)), (SELECT max(seq) FROM \(record.table)), "
                 + "(SELECT type FROM \(record.table) ORDER BY seq DESC LIMIT 1)"
         ).queryOne { ($0.optionalInt64(0), $0.optionalInt64(1), $0.optionalInt64(2)) }
-        var count = 0
-        if case let (first?, last?, lastType)? = bounds, last > position {
-            count = Int(last - max(position, first - 1)) - (lastType == Event.Kind.endOfStream.rawValue ? 1 : 0)
-        }
-        return try lag(record, count: count, oldestFrom: position + 1, now: now, in: connection)
+        guard case let (first?, last?, lastType)? = bounds, last > position else { return 0 }
+        return Int(last - max(position, first - 1)) - (lastType == Event.Kind.endOfStream.rawValue ? 1 : 0)
     }
 
     /// Position, lag and in-flight count of a group: unacked events are its lease rows plus the
@@ -97,9 +100,7 @@ extension LogDatabase {
             $0.bind(row.id, at: 1)
             $0.bind(now.microsecondsSinceEpoch, at: 2)
         }) { (count: $0.int(0), lowest: $0.optionalInt64(1), inFlight: $0.int(2)) }
-        let fresh = try connection.cached("SELECT count(*) FROM \(record.table) WHERE seq > ?1 AND type = 0").queryOne({
-            $0.bind(row.frontier, at: 1)
-        }) { $0.int(0) } ?? 0
+        let fresh = try objectEvents(record, after: row.frontier, in: connection)
         let lowest = leases?.lowest ?? row.frontier + 1
         let lag = try lag(record, count: (leases?.count ?? 0) + fresh, oldestFrom: lowest, now: now, in: connection)
         return ConsumerInfo(

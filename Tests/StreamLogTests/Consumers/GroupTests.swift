@@ -226,6 +226,29 @@ import Testing
         #expect(try db.deadLetters(group: "g", topic: "t").isEmpty)
     }
 
+    @Test func lettersThatCannotBeRedrivenStayAndTheDeadLetterTopicStaysContiguous() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        try db.append(numberedEvents(3), to: "t")
+        try db.createGroup("g", topic: "t", options: .init(maxDeliveries: 1))
+        for delivery in try db.claim(group: "g", topic: "t", member: "m", limit: 3) {
+            try db.nack(delivery.receipt, error: "e\(delivery.event.seq)")
+        }
+        let dlq = LogDatabase.deadLetterTopic(group: "g", topic: "t")
+        try db.registerConsumer("auditor", topic: dlq)
+        #expect(try db.lag(consumer: "auditor", topic: dlq)?.events == 3)
+        try db.trim(topic: "t", before: 3)  // originals 1 and 2 are gone, 3 stays
+        try db.closeTopic("t")  // so 1 and 2 cannot be appended again
+        #expect(try db.redrive(group: "g", topic: "t") == .init(released: 1, reappended: 0, kept: 2))
+        let letters = try db.deadLetters(group: "g", topic: "t")
+        #expect(letters.map(\.originalSeq) == [1, 2])
+        #expect(letters.map(\.error) == ["e1", "e2"])
+        #expect(letters.map(\.event.seq) == [4, 5])  // moved to the end: retained seqs stay contiguous
+        #expect(try db.read(topic: dlq).map(\.seq) == [4, 5])
+        #expect(try db.lag(consumer: "auditor", topic: dlq)?.events == 2)
+        #expect(try db.claim(group: "g", topic: "t", member: "m", limit: 5).map(\.event.seq) == [3, 4])
+    }
+
     @Test func endOfStreamReachesEveryMemberWithoutWaitingForOthersLeases() throws {
         let dir = try TemporaryDirectory()
         let db = try LogDatabase(path: dir.path())
