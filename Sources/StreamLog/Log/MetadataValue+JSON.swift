@@ -160,20 +160,24 @@ extension MetadataValue {
     }
 
     private static func appendString(_ string: String, to buffer: inout [UInt8]) {
-        buffer.append(UInt8(ascii: "\""))
         var string = string
-        string.withUTF8 { utf8 in
-            // Copy runs of bytes that need no escaping in one go; non-ASCII is emitted as raw UTF-8.
-            var runStart = 0
-            for position in utf8.indices {
-                let byte = utf8[position]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<position]))
-                appendEscape(for: byte, to: &buffer)
-                runStart = position + 1
-            }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        string.withUTF8 { appendJSONString(utf8: UnsafeRawBufferPointer($0), to: &buffer) }
+    }
+
+    /// Appends bytes that are valid UTF-8 as a quoted JSON string, escaping `"`, `\\` and control
+    /// characters (RFC 8259); other characters are copied as raw UTF-8.
+    public static func appendJSONString(utf8: UnsafeRawBufferPointer, to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "\""))
+        // Copy runs of bytes that need no escaping in one go.
+        var runStart = 0
+        for position in utf8.indices {
+            let byte = utf8[position]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<position]))
+            appendEscape(for: byte, to: &buffer)
+            runStart = position + 1
         }
+        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart...]))
         buffer.append(UInt8(ascii: "\""))
     }
 

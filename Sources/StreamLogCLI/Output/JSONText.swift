@@ -34,31 +34,10 @@ enum JSONText {
         text.withUTF8 { appendString(utf8: UnsafeRawBufferPointer($0), to: &buffer) }
     }
 
-    /// Appends bytes that are valid UTF-8 as a quoted, escaped JSON string.
+    /// Appends bytes that are valid UTF-8 as a quoted, escaped JSON string (the library's
+    /// metadata serializer does the escaping, so both write the same JSON).
     static func appendString(utf8 bytes: UnsafeRawBufferPointer, to buffer: inout [UInt8]) {
-        buffer.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for position in 0..<bytes.count {
-            let byte = bytes[position]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<position]))
-            buffer.append(UInt8(ascii: "\\"))
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): buffer.append(byte)
-            case 0x08: buffer.append(UInt8(ascii: "b"))
-            case 0x09: buffer.append(UInt8(ascii: "t"))
-            case 0x0A: buffer.append(UInt8(ascii: "n"))
-            case 0x0C: buffer.append(UInt8(ascii: "f"))
-            case 0x0D: buffer.append(UInt8(ascii: "r"))
-            default:
-                appendASCII("u00", to: &buffer)
-                buffer.append(hexDigits[Int(byte >> 4)])
-                buffer.append(hexDigits[Int(byte & 0x0F)])
-            }
-            runStart = position + 1
-        }
-        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart...]))
-        buffer.append(UInt8(ascii: "\""))
+        MetadataValue.appendJSONString(utf8: bytes, to: &buffer)
     }
 
     /// Appends the bytes as a quoted base64 string (RFC 4648, with padding).
