@@ -18,9 +18,10 @@ public struct StreamLogError: Error, Sendable, Hashable, CustomStringConvertible
         public static let topicClosed = Code("topicClosed")
         /// The topic does not exist.
         public static let topicNotFound = Code("topicNotFound")
-        /// The object was deleted by eviction (evict-on-first-resolve or retention).
+        /// The object was deleted by eviction (evict-on-first-resolve or retention): it is gone
+        /// and an eviction record, or the `evict` flag of the event that refers to it, says so.
         public static let objectEvicted = Code("objectEvicted")
-        /// The object is not in the store and was never recorded as evicted.
+        /// The object is not in the store, and nothing says it was evicted.
         public static let objectMissing = Code("objectMissing")
         /// The file was written by a newer StreamLog; this build does not understand its schema.
         public static let schemaTooNew = Code("schemaTooNew")

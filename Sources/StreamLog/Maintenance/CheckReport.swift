@@ -21,7 +21,8 @@ public struct CheckReport: Sendable, Hashable {
         public static let endOfStream = Kind("endOfStream")
         /// An event row whose columns do not describe an event (no payload and no key, a bad key…).
         public static let eventShape = Kind("eventShape")
-        /// A key event whose object is neither in the store nor recorded as evicted.
+        /// A key event whose object is not in the store, though the event does not say `evict` and
+        /// no eviction is recorded.
         public static let missingObject = Kind("missingObject")
         /// An object whose chunks do not add up to its recorded size.
         public static let objectChunks = Kind("objectChunks")

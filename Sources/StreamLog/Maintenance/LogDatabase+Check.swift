@@ -6,7 +6,8 @@ extension LogDatabase {
     /// topic's `next_seq` (so none can be given twice); event times never decrease; at most one
     /// end-of-stream event, last, and only in a topic marked closed; each object event has either
     /// a payload or a 16-byte key; every key into this file's store names an object that is
-    /// present or recorded as evicted; chunked objects add up to their size; consumer cursors,
+    /// present, recorded as evicted, or referred to by an `evict: true` event (its consumer
+    /// deletes it without a record); chunked objects add up to their size; consumer cursors,
     /// group frontiers and leases (when the file has those tables) lie within their topic's seqs.
     /// Keys into stores in other files are not followed.
     ///
@@ -163,13 +164,14 @@ private struct Checker {
         }
         try report(
             .missingObject, topic: name,
-            sql: "SELECT seq, key FROM \(table) AS event WHERE key IS NOT NULL AND store IS NULL "
+            // An evictable event's object is deleted, with no record, by the consumer that reads it.
+            sql: "SELECT seq, key FROM \(table) AS event WHERE key IS NOT NULL AND store IS NULL AND evict = 0 "
                 + "AND NOT EXISTS (SELECT 1 FROM objects WHERE objects.key = event.key) "
                 + "AND NOT EXISTS (SELECT 1 FROM evicted_objects WHERE evicted_objects.key = event.key)"
         ) { row in
             let key = row.withBytes(1) { $0.flatMap { ObjectKey(bytes: $0) } }
             return "event \(row.int64(0)) of topic \(quoted(name)) refers to object "
-                + "\(key.map(String.init(describing:)) ?? "?"), which is neither in the store nor recorded as evicted"
+                + "\(key.map(String.init(describing:)) ?? "?"), which is not in the store; neither an eviction record nor the event's evict flag explains why"
         }
     }
 

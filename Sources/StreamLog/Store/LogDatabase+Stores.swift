@@ -45,6 +45,20 @@ extension LogDatabase {
         }
     }
 
+    /// The object a key event refers to, read without side effects (nothing is evicted): for
+    /// replaying and inspecting.
+    ///
+    /// - Throws: `.objectEvicted` when the object is gone and the event said `evict` (a consumer
+    ///   deleted it on first read) or its deletion was recorded as an eviction; `.objectMissing`
+    ///   when it is gone otherwise; `.invalidArgument` for an event without a key. Errors name
+    ///   the key and the store's file.
+    public func object(for event: Event) throws -> StoredObject {
+        guard let key = event.key else {
+            throw StreamLogError(.invalidArgument, "event \(event.seq) of topic \(quoted(event.topic)) has no object key")
+        }
+        return try objectStore(for: event.store).get(key, evictable: event.evict)
+    }
+
     /// Closes the object stores in other files that ``objectStore(for:)`` opened.
     public func closeStores() {
         let stores: [ObjectStore] =

@@ -82,8 +82,14 @@ public struct ObjectStore: Sendable {
     /// - Throws: `.objectEvicted` when eviction or retention deleted it, `.objectMissing` when it
     ///   was never stored here; both name the key and the store's file.
     public func get(_ key: ObjectKey) throws -> StoredObject {
+        try get(key, evictable: false)
+    }
+
+    /// The object stored under `key`; when it is absent and `evictable` (an `evict: true` event
+    /// refers to it, so a consumer deletes it on first read), it was evicted.
+    func get(_ key: ObjectKey, evictable: Bool) throws -> StoredObject {
         var data = Data()
-        let encoding = try read(key) { data.append(contentsOf: $0) }
+        let encoding = try read(key, evictable: evictable) { data.append(contentsOf: $0) }
         return StoredObject(data: data, encoding: encoding)
     }
 
@@ -130,9 +136,13 @@ public struct ObjectStore: Sendable {
     /// snapshot, so a concurrent eviction cannot cut the object short.
     @discardableResult
     public func read(_ key: ObjectKey, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String {
+        try read(key, evictable: false, chunk: chunk)
+    }
+
+    func read(_ key: ObjectKey, evictable: Bool, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String {
         try database.read { connection in
             guard let encoding = try Self.read(key, in: connection, chunk: chunk) else {
-                throw try absenceError(key, in: connection)
+                throw try absenceError(key, evictable: evictable, in: connection)
             }
             return encoding
         }
@@ -170,9 +180,15 @@ public struct ObjectStore: Sendable {
         return encoding
     }
 
-    /// The error for a key with no object: evicted (a tombstone exists) or missing.
-    func absenceError(_ key: ObjectKey, in connection: Connection) throws -> StreamLogError {
-        let evicted = try key.withBytes { keyBytes in
+    /// The error for a key with no object: evicted (`evictable`, or an eviction record exists)
+    /// or missing.
+    ///
+    /// Consumers evicting the objects of `evict: true` events on first read write no eviction
+    /// record (it would cost a b-tree insert per object on the hot path): such an event whose
+    /// object is absent is evicted by definition. Records remain for deletions no event explains
+    /// (``evict(_:)``, consumer-driven retention).
+    func absenceError(_ key: ObjectKey, evictable: Bool = false, in connection: Connection) throws -> StreamLogError {
+        let evicted = try evictable || key.withBytes { keyBytes in
             try connection.cached("SELECT 1 FROM evicted_objects WHERE key = ?1").queryOne({
                 $0.bindNoCopy(blob: keyBytes, at: 1)
             }) { _ in true } ?? false
@@ -226,33 +242,29 @@ extension ObjectStore {
         }
     }
 
-    /// An object to delete, and whether it may have chunks (a whole object read back needs no
-    /// chunk deletion, which saves a statement per eviction).
-    struct Eviction: Sendable {
-        let key: ObjectKey
-        let mayBeChunked: Bool
-    }
-
     /// Deletes the object and its chunks, inside the caller's write transaction. Returns whether
     /// there was an object.
-    static func delete(_ key: ObjectKey, mayBeChunked: Bool = true, in connection: Connection) throws -> Bool {
+    static func delete(_ key: ObjectKey, in connection: Connection) throws -> Bool {
         try key.withBytes { keyBytes in
-            if mayBeChunked {
-                try connection.cached(
-                    "DELETE FROM object_chunks WHERE object_id = (SELECT id FROM objects WHERE key = ?1 AND chunks > 0)"
-                ).run { $0.bindNoCopy(blob: keyBytes, at: 1) }
-            }
+            try connection.cached(
+                "DELETE FROM object_chunks WHERE object_id = (SELECT id FROM objects WHERE key = ?1 AND chunks > 0)"
+            ).run { $0.bindNoCopy(blob: keyBytes, at: 1) }
             try connection.cached("DELETE FROM objects WHERE key = ?1").run { $0.bindNoCopy(blob: keyBytes, at: 1) }
             return connection.changes > 0
         }
     }
 
-    /// Deletes the objects (and their chunks) whose keys `keysSQL` selects, inside the caller's
-    /// write transaction; `bind` binds its parameters. Returns how many objects were deleted.
-    static func deleteAll(keysFrom keysSQL: String, in connection: Connection, bind: (Statement) -> Void) throws -> Int {
-        try connection.cached(
-            "DELETE FROM object_chunks WHERE object_id IN (SELECT id FROM objects WHERE chunks > 0 AND key IN (\(keysSQL)))"
-        ).run(bind)
+    /// Deletes the objects (and their chunks, unless none `mayBeChunked`) whose keys `keysSQL`
+    /// selects, inside the caller's write transaction; `bind` binds its parameters. Returns how
+    /// many objects were deleted.
+    static func deleteAll(
+        keysFrom keysSQL: String, mayBeChunked: Bool = true, in connection: Connection, bind: (Statement) -> Void
+    ) throws -> Int {
+        if mayBeChunked {
+            try connection.cached(
+                "DELETE FROM object_chunks WHERE object_id IN (SELECT id FROM objects WHERE chunks > 0 AND key IN (\(keysSQL)))"
+            ).run(bind)
+        }
         try connection.cached("DELETE FROM objects WHERE key IN (\(keysSQL))").run(bind)
         return connection.changes
     }
@@ -260,14 +272,7 @@ extension ObjectStore {
     /// Deletes the object and its chunks and records the eviction, inside the caller's write
     /// transaction. Returns whether there was an object.
     static func evict(_ key: ObjectKey, in connection: Connection) throws -> Bool {
-        try evict(Eviction(key: key, mayBeChunked: true), in: connection)
-    }
-
-    /// Deletes the object (and its chunks if it may have some) and records the eviction, inside
-    /// the caller's write transaction. Returns whether there was an object.
-    static func evict(_ eviction: Eviction, in connection: Connection) throws -> Bool {
-        let key = eviction.key
-        guard try delete(key, mayBeChunked: eviction.mayBeChunked, in: connection) else { return false }
+        guard try delete(key, in: connection) else { return false }
         return try key.withBytes { keyBytes in
             try connection.cached("INSERT OR REPLACE INTO evicted_objects (key, evicted_at) VALUES (?1, ?2)").run {
                 $0.bindNoCopy(blob: keyBytes, at: 1)

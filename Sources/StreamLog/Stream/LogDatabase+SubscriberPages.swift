@@ -36,7 +36,10 @@ extension LogDatabase {
 
     /// Advances `consumer`'s cursors and deletes evicted objects of this file, in one transaction:
     /// a consumer that crashes before it commits gets both the events and their objects again.
-    func commitConsumption(consumer: String?, positions: [String: Int64], evictions: [ObjectStore.Eviction]) throws {
+    ///
+    /// No eviction record is written: the events say `evict`, which is how a reader of an event
+    /// whose object is gone knows it was evicted (``ObjectStore/absenceError(_:evictable:in:)``).
+    func commitConsumption(consumer: String?, positions: [String: Int64], evictions: [EvictionRun]) throws {
         guard !evictions.isEmpty || (consumer != nil && !positions.isEmpty) else { return }
         try write { connection in
             if let consumer {
@@ -44,7 +47,16 @@ extension LogDatabase {
                     _ = try advanceCursor(consumer, try existingTopic(topic, in: connection), through: seq, in: connection)
                 }
             }
-            for eviction in evictions { _ = try ObjectStore.evict(eviction, in: connection) }
+            for run in evictions {
+                guard let record = try topicRecord(run.topic, create: false, in: connection) else { continue }  // deleted meanwhile
+                // `record.table` comes from the integer id only; nothing user-supplied reaches the SQL.
+                let keys = "SELECT key FROM \(record.table) WHERE seq BETWEEN ?1 AND ?2 "
+                    + "AND evict = 1 AND key IS NOT NULL AND store IS NULL"
+                _ = try ObjectStore.deleteAll(keysFrom: keys, mayBeChunked: run.mayBeChunked, in: connection) {
+                    $0.bind(run.first, at: 1)
+                    $0.bind(run.last, at: 2)
+                }
+            }
         }
     }
 }

@@ -40,6 +40,13 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         var objects: [StoredObject?] = []
         var head = 0
         var finished = false
+        /// Seqs of the last two delivered events whose object this file's store holds and the
+        /// event says to evict: an eviction extends the open run only if nothing evictable was
+        /// delivered between the run's end and it.
+        var lastEvictable: Int64 = 0
+        var previousEvictable: Int64 = 0
+        /// The evictions not yet committed that can still grow.
+        var openRun: EvictionRun?
 
         var hasBuffered: Bool { head < page.count }
     }
@@ -54,8 +61,9 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     private var unwrittenCount = 0
     /// The object read with the event delivered last: the one an eager consumer fetches next.
     private var deliveredObject: (topic: String, seq: Int64, object: StoredObject)?
-    private var unwrittenEvictions: [ObjectStore.Eviction] = []
-    private var unwrittenEvictionKeys: Set<ObjectKey> = []
+    /// Uncommitted evictions that can no longer grow (the open ones are in the topic states).
+    private var closedEvictionRuns: [EvictionRun] = []
+    private var unwrittenEvictionCount = 0
 
     /// A subscriber to `topics` of the file at `path`, starting at `start`.
     ///
@@ -133,12 +141,15 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// transaction.
     public func commitAcknowledgements() throws {
         defer { unwrittenCount = 0 }
-        guard !unwrittenAcknowledgements.isEmpty || !unwrittenEvictions.isEmpty else { return }
+        guard !unwrittenAcknowledgements.isEmpty || unwrittenEvictionCount > 0 else { return }
+        var evictions = closedEvictionRuns
+        for state in states { if let run = state.openRun { evictions.append(run) } }
         try database.commitConsumption(
-            consumer: position.consumer, positions: unwrittenAcknowledgements, evictions: unwrittenEvictions)
+            consumer: position.consumer, positions: unwrittenAcknowledgements, evictions: evictions)
         unwrittenAcknowledgements.removeAll(keepingCapacity: true)
-        unwrittenEvictions.removeAll(keepingCapacity: true)
-        unwrittenEvictionKeys.removeAll(keepingCapacity: true)
+        closedEvictionRuns.removeAll(keepingCapacity: true)
+        for index in states.indices { states[index].openRun = nil }
+        unwrittenEvictionCount = 0
     }
 
     /// Serves small objects of this file from the page they were read with, and defers their
@@ -151,8 +162,8 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
             let store = try database.objectStore(for: event.store)
             return event.evict ? try store.take(key) : try store.get(key)
         }
-        // A key this subscriber already fetched for eviction is gone as far as anyone is concerned.
-        if unwrittenEvictionKeys.contains(key) {
+        // An object this subscriber already fetched for eviction is gone as far as anyone is concerned.
+        if event.evict && hasUncommittedEviction(of: event) {
             throw StreamLogError(.objectEvicted, "object \(key) was evicted from the store \(database.path)")
         }
         let object: StoredObject
@@ -162,18 +173,47 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
             chunked = false  // only whole (unchunked) objects are read with their page
             deliveredObject = nil
         } else {
-            object = try database.objects.get(key)
+            object = try database.objects.get(key, evictable: event.evict)
         }
         if event.evict {
-            unwrittenEvictions.append(ObjectStore.Eviction(key: key, mayBeChunked: chunked))
-            unwrittenEvictionKeys.insert(key)
+            recordEviction(of: event, mayBeChunked: chunked)
             // Batch while events keep coming; commit at once when the consumer has caught up and
             // nobody has committed since (an idle stream), so a lone object is gone as soon as it
             // is fetched. Otherwise the next wait, or the batch filling up, commits it.
             let idle = try !hasBufferedEvents && database.dataVersion() == dataVersionAtLastRead
-            if unwrittenEvictions.count >= Self.evictionBatch || idle { try commitAcknowledgements() }
+            if unwrittenEvictionCount >= Self.evictionBatch || idle { try commitAcknowledgements() }
         }
         return object
+    }
+
+    /// Adds the fetched object of an evictable event to the uncommitted evictions: to its topic's
+    /// open run when the event is the next evictable one after it, else as a new run.
+    private func recordEviction(of event: Event, mayBeChunked: Bool) {
+        unwrittenEvictionCount += 1
+        guard let index = states.firstIndex(where: { $0.name == event.topic }) else { return }
+        if var run = states[index].openRun, event.seq == states[index].lastEvictable,
+           states[index].previousEvictable == run.last
+        {
+            run.last = event.seq
+            run.mayBeChunked = run.mayBeChunked || mayBeChunked
+            states[index].openRun = run
+            return
+        }
+        if let run = states[index].openRun { closedEvictionRuns.append(run) }
+        let run = EvictionRun(topic: event.topic, first: event.seq, last: event.seq, mayBeChunked: mayBeChunked)
+        if event.seq == states[index].lastEvictable {
+            states[index].openRun = run
+        } else {
+            // Fetched out of delivery order (a proxy resolved late): this run cannot grow.
+            states[index].openRun = nil
+            closedEvictionRuns.append(run)
+        }
+    }
+
+    /// Whether this subscriber fetched the event's object for eviction and has not committed yet.
+    private func hasUncommittedEviction(of event: Event) -> Bool {
+        if states.contains(where: { $0.openRun?.contains(topic: event.topic, seq: event.seq) == true }) { return true }
+        return closedEvictionRuns.contains { $0.contains(topic: event.topic, seq: event.seq) }
     }
 
     public func objectStore(for event: Event) throws -> ObjectStore {
@@ -204,6 +244,10 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         states[index].head = head + 1
         states[index].cursor = event.seq
         if event.isEndOfStream { states[index].finished = true }
+        if event.evict && event.key != nil && event.store == nil {
+            states[index].previousEvictable = states[index].lastEvictable
+            states[index].lastEvictable = event.seq
+        }
         if let object = states[index].objects[head] {
             deliveredObject = (event.topic, event.seq, object)
         } else {

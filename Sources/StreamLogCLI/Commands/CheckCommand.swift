@@ -9,7 +9,7 @@ struct CheckCommand: ParsableCommand {
         discussion: """
             Runs SQLite's integrity_check and foreign_key_check, then checks that seqs increase and \
             stay below each topic's next seq, event times never decrease, end-of-stream events are \
-            single and last, every key event's object is present or recorded as evicted, chunked \
+            single and last, every key event's object is present, evictable or recorded as evicted, chunked \
             objects add up, and consumer cursors lie within their topics. Exits 0 when healthy, 1 \
             with the list of problems otherwise.
 

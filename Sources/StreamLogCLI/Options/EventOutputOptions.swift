@@ -47,9 +47,9 @@ extension ObjectContent {
     /// inline bytes, or the object from its store, or `.evicted` / `.missing` when it is gone.
     static func peek(_ event: Event, in db: LogDatabase) throws -> ObjectContent {
         if let payload = event.payload { return .bytes(payload) }
-        guard let key = event.key else { return .bytes(Data()) }
+        guard event.key != nil else { return .bytes(Data()) }
         do {
-            return .bytes(try db.objectStore(for: event.store).get(key).data)
+            return .bytes(try db.object(for: event).data)
         } catch let error as StreamLogError where error.code == .objectEvicted {
             return .evicted
         } catch let error as StreamLogError where error.code == .objectMissing {

@@ -16,7 +16,8 @@ enum ObjectContent {
     case bytes(Data)
     /// The object was deleted by eviction.
     case evicted
-    /// The object is not in its store and was never recorded as evicted (a damaged file).
+    /// The object is not in its store, and neither an eviction record nor the event's evict flag
+    /// explains it (a damaged file, or an object store in another file that was lost).
     case missing
 }
 
