@@ -48,8 +48,14 @@ for i in $(seq "$repeat"); do
   run "$bin" bench log --workload read --count "$big"
   run bash "$root/tools/floor.sh" --workload blob --count "$blobs" --size 1048576
   run "$bin" bench log --workload blob --count "$blobs" --size 1048576
-  # Streams: producer and consumer in separate processes.
+  # Streams: producer and consumer in separate processes. The C floor of the store-backed stream
+  # (same statements, fork, spinning consumer) right before the library's store lines.
   for placement in store inline; do
+    if [ "$placement" = store ]; then
+      run bash "$root/tools/floor.sh" --workload stream --count "$stream" --size 100 --batch 100
+      run bash "$root/tools/floor.sh" --workload stream --count "$stream1" --size 100 --batch 1
+      run bash "$root/tools/floor.sh" --workload stream --count "$kib" --size 10240 --batch 100
+    fi
     run "$bin" bench stream --count "$stream" --size 100 --batch 100 --placement "$placement"
     run "$bin" bench stream --count "$stream1" --size 100 --batch 1 --placement "$placement"
     run "$bin" bench stream --count "$kib" --size 10240 --batch 100 --placement "$placement"

@@ -29,9 +29,11 @@ def parse(path):
     return {k: (statistics.median(r for r, _ in v), v[0][1], len(v)) for k, v in rows.items()}
 
 
-def get(rows, source, workload, **fields):
+def get(rows, source, workload, absent=(), **fields):
+    """The row with these field values and none of the `absent` fields."""
     for (s, w, f), value in rows.items():
-        if s == source and w == workload and all(dict(f).get(k) == str(v) for k, v in fields.items()):
+        if (s == source and w == workload and all(dict(f).get(k) == str(v) for k, v in fields.items())
+                and not any(k in dict(f) for k in absent)):
             return value
     return None
 
@@ -75,11 +77,18 @@ def main(path):
         s = get(rows, "lib", "stream", size=size, batch=batch, placement=placement)
         mb = get(rows, "lib", "stream-mb", size=size, batch=batch, placement=placement)
         rss = get(rows, "lib", "consumer-rss", size=size, batch=batch, placement=placement)
-        versus = ""
+        versus = []
+        # The C floor of the same stream (tools/floor.sh --workload stream: same statements, two
+        # processes, evicting); only store placement has one.
+        floor_stream = get(rows, "floor", "stream", absent=("evict",), size=size, batch=batch,
+                           placement="store") if placement == "store" else None
+        if s and floor_stream:
+            versus.append(f"{s[0] / floor_stream[0]:.2f}× C stream floor")
         if batch == "1" and size == "100" and s and floor_b1:
-            versus = f"{s[0] / floor_b1[0]:.2f}× commit-per-row"
+            versus.append(f"{s[0] / floor_b1[0]:.2f}× commit-per-row")
         if size == "1048576" and mb and floor_blob:
-            versus = f"{mb[0] / floor_blob[0]:.2f}× blob put"
+            versus.append(f"{mb[0] / floor_blob[0]:.2f}× blob put")
+        versus = "; ".join(versus)
         label = {"100": "100 B", "10240": "10 KiB", "1048576": "1 MiB"}[size]
         print(f"| {label} | {batch} | {placement} | {fmt(s)} | {fmt(mb)} | {fmt(rss)} | {versus} | "
               f"{PROXYSTORE.get((size, batch, placement), '')} |")

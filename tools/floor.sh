@@ -13,7 +13,7 @@ if [[ ! -x "$bin" || "$src" -nt "$bin" || "${BASH_SOURCE[0]}" -nt "$bin" ]]; the
     # Build beside the target and rename, so that concurrent runs never execute a half-written file.
     tmp="$bin.$$.tmp"
     trap 'rm -f "$tmp"' EXIT
-    "${CC:-cc}" -O2 -Wall -Wextra -o "$tmp" "$src" -lsqlite3
+    "${CC:-cc}" -O2 -Wall -Wextra -o "$tmp" "$src" -lsqlite3 -lpthread
     mv -f "$tmp" "$bin"
     trap - EXIT
 fi

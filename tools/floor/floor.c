@@ -6,22 +6,43 @@
  * abstraction. The library's throughput is then reported as a ratio of these figures, which
  * separates "what we cost" from "what SQLite costs on this machine".
  *
+ * Workloads:
+ *   append    events appended in transactions of `batch` rows (the log layer's append)
+ *   read      the same events read back a page at a time (the log layer's cursor read)
+ *   blob      whole objects put one per transaction, then fetched by key (blob-put, blob-get)
+ *   stream    a store-backed stream: a producer process appends objects to the file's object
+ *             store with their key events, `batch` per transaction; a consumer process (fork)
+ *             reads them with the subscriber's page query, copies every object out and evicts
+ *             them in seq ranges; the library's WAL hook, background checkpoint thread and
+ *             busy handler on both sides
+ *
  * Each measurement prints one line:
  *   floor <workload> batch=<b> size=<s> count=<n> seconds=<t> rate=<r> unit=<rows/s|MB/s>
- * MB is 10^6 bytes. Setup (opening, schema, seeding the read workload) is never timed.
+ * and the stream workload `... count=<n> placement=store [evict=false] seconds=<t> rate=<r>
+ * unit=objects/s`, timed from the producer's first transaction to the consumer's eviction of the
+ * last object. MB is 10^6 bytes. Setup (opening, schema, seeding the read workload, starting the
+ * consumer) is never timed.
  *
  * Build and run through tools/floor.sh; `floor --help` lists the options.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <sqlite3.h>
 
@@ -42,6 +63,26 @@ static const char SQL_PUT[] =
 static const char SQL_GET[] = "SELECT size, encoding, chunks, data FROM objects WHERE key = ?";
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
+/* The stream workload's: a producer's flush into the file's own store (ObjectStore.insert, then
+ * LogDatabase.appendRows), the close of a topic, a subscriber's page with its small objects
+ * (LogDatabase.subscriberPage) and its eviction of a seq range (LogDatabase.commitConsumption). */
+static const char SQL_OBJECT_PUT[] =
+    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_EVENT[] =
+    "INSERT INTO topic_1 (seq, type, time, evict, encoding, size, payload, key, store, metadata) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+static const char SQL_IS_CLOSED[] = "SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1";
+static const char SQL_CLOSE[] = "UPDATE topics SET closed_at = ?2 WHERE id = ?1";
+static const char SQL_PAGE[] =
+    "SELECT t.seq, t.type, t.time, t.evict, t.encoding, t.size, t.payload, t.key, t.store, t.metadata, "
+    "o.data, o.encoding FROM topic_1 t LEFT JOIN objects o "
+    "ON t.key IS NOT NULL AND t.store IS NULL AND t.size <= ?3 AND o.key = t.key AND o.chunks = 0 "
+    "WHERE t.seq > ?1 ORDER BY t.seq LIMIT ?2";
+static const char SQL_EVICT[] =
+    "DELETE FROM objects WHERE key IN (SELECT key FROM topic_1 WHERE seq BETWEEN ?1 AND ?2 "
+    "AND evict = 1 AND key IS NOT NULL AND store IS NULL)";
+static const char SQL_DATA_VERSION[] = "PRAGMA data_version";
+static const char SQL_SCHEMA_READ[] = "SELECT count(*) FROM sqlite_schema";
 
 /* The topic every workload uses; its table is topic_<TOPIC_ID>, hard-coded in the SQL above. */
 #define TOPIC_ID 1
@@ -53,14 +94,26 @@ static const char SQL_COMMIT[] = "COMMIT";
 #define DEFAULT_BLOB_COUNT 200L
 #define DEFAULT_BLOB_SIZE 1048576L
 #define READ_PAGE 1000L
+#define DEFAULT_STREAM_COUNT 300000L
+#define DEFAULT_STREAM_BATCH 100L
+/* The library's constants for streams (SQLiteSubscriber, LogDatabase, Checkpointer, Options). */
+#define STREAM_PAGE 256L             /* SQLiteSubscriber pageSize */
+#define PREFETCH_LIMIT 65536L        /* LogDatabase.prefetchLimit: objects read with their page */
+#define EVICTION_BATCH 1024L         /* SQLiteSubscriber.evictionBatch */
+#define CHECKPOINT_PAGES 1000        /* Options.walAutocheckpointPages */
+#define CHECKPOINT_HARD_LIMIT (8 * CHECKPOINT_PAGES) /* a commit checkpoints itself past this */
+#define WAL_SIZE_LIMIT 67108864L     /* Options.walSizeLimit: PRAGMA journal_size_limit */
+#define BUSY_TIMEOUT_SECONDS 30.0    /* Options.busyTimeout */
+#define RESTART_WAIT_SECONDS 0.020   /* Checkpointer.restartWait */
 
 struct options {
-    const char *workload;   /* "all", "append", "read" or "blob" */
+    const char *workload;   /* "all", "append", "read", "blob" or "stream" */
     long count, size, batch; /* < 0: not given, use the workload's default */
     long repeat;
     const char *db;         /* NULL: a fresh file in a mkdtemp directory */
     const char *migrations;
     int sync_full;
+    int no_evict;           /* stream: objects are sent with evict = 0 */
 };
 
 /* ---- failure and cleanup ------------------------------------------------------------------ */
@@ -69,19 +122,43 @@ struct options {
  * leave hundreds of megabytes behind in /tmp. */
 static char g_db_path[4096];
 static char g_tmp_dir[sizeof g_db_path - 64]; /* room left for the file name inside it */
+/* The database's files, spelled out once so that a signal handler can remove them with unlink
+ * alone (snprintf is not async-signal-safe). */
+static const char *const g_db_suffixes[] = {"", "-wal", "-shm", "-journal"};
+#define DB_FILES (sizeof g_db_suffixes / sizeof g_db_suffixes[0])
+static char g_db_files[DB_FILES][sizeof g_db_path + 16];
+
+/* The stream workload's consumer process: the parent kills and reaps it on failure; the child
+ * leaves the files to the parent (unless the parent is gone) and never runs the parent's exit. */
+static volatile pid_t g_child;
+static pid_t g_parent;
+static volatile sig_atomic_t g_is_child;
+
+static void set_db_path(const char *path) {
+    snprintf(g_db_path, sizeof g_db_path, "%s", path);
+    for (size_t i = 0; i < DB_FILES; i++)
+        snprintf(g_db_files[i], sizeof g_db_files[i], "%s%s", g_db_path, g_db_suffixes[i]);
+}
 
 static void remove_db_files(void) {
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char path[sizeof g_db_path + 16];
     if (g_db_path[0] == '\0') return;
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(path, sizeof path, "%s%s", g_db_path, suffixes[i]);
-        if (unlink(path) != 0 && errno != ENOENT)
-            fprintf(stderr, "floor: cannot remove %s: %s\n", path, strerror(errno));
-    }
+    for (size_t i = 0; i < DB_FILES; i++)
+        if (unlink(g_db_files[i]) != 0 && errno != ENOENT)
+            fprintf(stderr, "floor: cannot remove %s: %s\n", g_db_files[i], strerror(errno));
+}
+
+/* Kills and reaps the stream consumer, if one is running. */
+static void stop_child(void) {
+    pid_t child = g_child;
+    if (child <= 0) return;
+    g_child = 0;
+    kill(child, SIGKILL);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
 }
 
 static void cleanup(void) {
+    if (g_is_child) return; /* the files are the parent's */
+    stop_child();
     remove_db_files();
     if (g_tmp_dir[0] != '\0' && rmdir(g_tmp_dir) != 0)
         fprintf(stderr, "floor: cannot remove %s: %s\n", g_tmp_dir, strerror(errno));
@@ -91,12 +168,51 @@ static void cleanup(void) {
 static _Noreturn void die(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("floor: ", stderr);
+    fputs(g_is_child ? "floor (consumer): " : "floor: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    if (g_is_child) _exit(1); /* the parent sees the pipe close, then cleans up */
     cleanup();
     exit(1);
+}
+
+/* SIGINT, SIGTERM, SIGHUP: remove the files (and kill the consumer), then die of the signal. The
+ * consumer removes them only when its parent is gone: it gets SIGTERM from the parent when the
+ * parent dies, even of SIGKILL (Linux PR_SET_PDEATHSIG), so that no kill leaves a file behind.
+ * (The parent itself never sends SIGTERM: it kills the consumer with SIGKILL. And getppid() alone
+ * cannot tell: the signal may arrive before the consumer is reparented.) Only async-signal-safe
+ * calls here. */
+static void on_signal(int sig, siginfo_t *info, void *context) {
+    (void)context;
+    int saved = errno;
+    int owner = !g_is_child || getppid() != g_parent ||
+                (info != NULL && info->si_code == SI_USER && info->si_pid == g_parent);
+    if (!g_is_child && g_child > 0) {
+        kill(g_child, SIGKILL);
+        waitpid(g_child, NULL, 0);
+        g_child = 0;
+    }
+    if (owner) {
+        if (g_db_path[0] != '\0')
+            for (size_t i = 0; i < DB_FILES; i++) unlink(g_db_files[i]);
+        if (g_tmp_dir[0] != '\0') rmdir(g_tmp_dir);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+    errno = saved;
+}
+
+static void install_signal_handlers(void) {
+    static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_signal;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaddset(&action.sa_mask, signals[i]);
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        if (sigaction(signals[i], &action, NULL) != 0) die("sigaction: %s", strerror(errno));
 }
 
 /* Every SQLite call goes through one of these: a benchmark that silently fails measures
@@ -135,6 +251,11 @@ static double monotonic_seconds(void) {
     struct timespec ts;
     if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) die("clock_gettime: %s", strerror(errno));
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_micros(long micros) {
+    struct timespec ts = {micros / 1000000, (micros % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 /* The schema's time unit: microseconds since the Unix epoch. */
@@ -213,13 +334,11 @@ static char *replace_all(const char *text, const char *what, const char *with) {
 
 /* ---- database lifecycle ------------------------------------------------------------------- */
 
-/* A fresh database with the library's connection setup, schema and one open topic. */
-static sqlite3 *open_fresh(const struct options *opt) {
-    remove_db_files(); /* leftovers of a previous run: every run starts from an empty file */
-
+/* A connection with the library's setup (LogDatabase.configure), to a new file with `create`. */
+static sqlite3 *open_connection(const struct options *opt, int create) {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(g_db_path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) die("sqlite3_open_v2(%s): %s", g_db_path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 
@@ -237,6 +356,13 @@ static sqlite3 *open_fresh(const struct options *opt) {
     exec(db, "PRAGMA secure_delete=0");
     exec(db, "PRAGMA foreign_keys=ON");
     check(db, sqlite3_busy_timeout(db, 5000), SQLITE_OK, "sqlite3_busy_timeout(5000)");
+    return db;
+}
+
+/* A fresh database with the library's connection setup, schema and one open topic. */
+static sqlite3 *open_fresh(const struct options *opt) {
+    remove_db_files(); /* leftovers of a previous run: every run starts from an empty file */
+    sqlite3 *db = open_connection(opt, 1);
 
     /* Migration v1 as the library applies it: one IMMEDIATE transaction recording the version. */
     char *initial = read_text_file(opt->migrations, "v0001_initial.sql");
@@ -272,10 +398,11 @@ static void close_and_remove(sqlite3 *db) {
 
 /* ---- workloads ---------------------------------------------------------------------------- */
 
-static void report(const char *workload, long batch, long size, long count, double seconds,
-                   double rate, const char *unit) {
-    printf("floor %s batch=%ld size=%ld count=%ld seconds=%.3f rate=%.*f unit=%s\n", workload,
-           batch, size, count, seconds, strcmp(unit, "MB/s") == 0 ? 1 : 0, rate, unit);
+/* `extra`: more key=value fields after count (each with a leading space), or "". */
+static void report(const char *workload, long batch, long size, long count, const char *extra,
+                   double seconds, double rate, const char *unit) {
+    printf("floor %s batch=%ld size=%ld count=%ld%s seconds=%.3f rate=%.*f unit=%s\n", workload,
+           batch, size, count, extra, seconds, strcmp(unit, "MB/s") == 0 ? 1 : 0, rate, unit);
     fflush(stdout);
 }
 
@@ -401,7 +528,7 @@ static void run_append(const struct options *opt, long count, long size, long ba
     sqlite3 *db = open_fresh(opt);
     double seconds = append_events(db, count, size, batch);
     close_and_remove(db);
-    report("append", batch, size, count, seconds, (double)count / seconds, "rows/s");
+    report("append", batch, size, count, "", seconds, (double)count / seconds, "rows/s");
 }
 
 static void run_read(const struct options *opt, long count, long size, long page) {
@@ -410,7 +537,7 @@ static void run_read(const struct options *opt, long count, long size, long page
     append_events(db, count, size, DEFAULT_BATCH);
     double seconds = read_events(db, count, size, page);
     close_and_remove(db);
-    report("read", page, size, count, seconds, (double)count / seconds, "rows/s");
+    report("read", page, size, count, "", seconds, (double)count / seconds, "rows/s");
 }
 
 /* Whole-value objects (chunks = 0), one per transaction as the library's put, then fetched back
@@ -473,8 +600,591 @@ static void run_blob(const struct options *opt, long count, long size) {
     free(data);
 
     double megabytes = (double)count * (double)size / 1e6;
-    report("blob-put", 1, size, count, put_seconds, megabytes / put_seconds, "MB/s");
-    report("blob-get", 1, size, count, get_seconds, megabytes / get_seconds, "MB/s");
+    report("blob-put", 1, size, count, "", put_seconds, megabytes / put_seconds, "MB/s");
+    report("blob-get", 1, size, count, "", get_seconds, megabytes / get_seconds, "MB/s");
+}
+
+/* ---- the stream workload ------------------------------------------------------------------ */
+
+/* The library's busy handler (BusyHandler): yield, then sleep 20 us growing to 1 ms, and give up
+ * once `timeout` seconds have passed since the first attempt of this wait. */
+struct busy_wait {
+    double timeout, start;
+};
+
+static int busy_handler(void *context, int attempt) {
+    struct busy_wait *wait = context;
+    double now = monotonic_seconds();
+    if (attempt == 0) wait->start = now;
+    if (now - wait->start >= wait->timeout) return 0;
+    if (attempt < 4) sched_yield();
+    else if (attempt < 40) sleep_micros(20);
+    else if (attempt < 200) sleep_micros(100);
+    else sleep_micros(1000);
+    return 1;
+}
+
+/* The Checkpointer of this process's connection: the WAL hook asks for a checkpoint once the WAL
+ * holds CHECKPOINT_PAGES pages (once per CHECKPOINT_PAGES of growth), and a thread with a
+ * connection of its own runs it, PASSIVE then RESTART; past CHECKPOINT_HARD_LIMIT the committing
+ * connection checkpoints itself. One per process, started on the first request, as the
+ * library's (one per LogDatabase). */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int requested, stopped, started;
+    int requested_at, inline_at;
+    pthread_t thread;
+    long passive_busy; /* PASSIVE refused: the other process's checkpointer was at work */
+} g_checkpointer = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0, 0};
+
+static struct busy_wait g_busy_wait = {BUSY_TIMEOUT_SECONDS, 0};
+static struct busy_wait g_restart_wait = {RESTART_WAIT_SECONDS, 0};
+
+static void *checkpoint_thread(void *unused) {
+    (void)unused;
+    static const char passive[] = "sqlite3_wal_checkpoint_v2(PASSIVE)";
+    static const char restart[] = "sqlite3_wal_checkpoint_v2(RESTART)";
+    sqlite3 *db = NULL;
+    for (;;) {
+        pthread_mutex_lock(&g_checkpointer.lock);
+        while (!g_checkpointer.requested && !g_checkpointer.stopped)
+            pthread_cond_wait(&g_checkpointer.wake, &g_checkpointer.lock);
+        int done = g_checkpointer.stopped;
+        g_checkpointer.requested = 0;
+        pthread_mutex_unlock(&g_checkpointer.lock);
+        if (done) break;
+
+        if (db == NULL) {
+            /* No pragmas, as the library's: only the short busy handler, which bounds how long a
+             * RESTART holds writers back. */
+            int rc = sqlite3_open_v2(g_db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+            if (rc != SQLITE_OK) die("checkpointer: sqlite3_open_v2(%s): %s", g_db_path, sqlite3_errstr(rc));
+            check(db, sqlite3_busy_handler(db, busy_handler, &g_restart_wait), SQLITE_OK, "sqlite3_busy_handler");
+            /* A connection opens the WAL on its first read; until then a checkpoint on it does
+             * nothing at all (and reports a WAL of -1 frames). */
+            exec(db, SQL_SCHEMA_READ);
+        }
+        int log = 0, copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+        if (rc == SQLITE_BUSY) {
+            /* Another process holds the checkpoint lock (the library drops its connection here and
+             * opens a new one on the next request; the floor keeps it). */
+            g_checkpointer.passive_busy++;
+            continue;
+        }
+        check(db, rc, SQLITE_OK, passive);
+        if (log < CHECKPOINT_PAGES) continue; /* small: the WAL was restarted meanwhile */
+        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &copied);
+        if (rc != SQLITE_BUSY) check(db, rc, SQLITE_OK, restart);
+    }
+    if (db != NULL) check(db, sqlite3_close(db), SQLITE_OK, "sqlite3_close (checkpointer)");
+    return NULL;
+}
+
+/* Once per CHECKPOINT_PAGES of WAL growth: the WAL only shrinks when a writer restarts it, so
+ * every commit until then would ask again. */
+static void request_checkpoint(int pages) {
+    pthread_mutex_lock(&g_checkpointer.lock);
+    if (pages < g_checkpointer.requested_at) g_checkpointer.requested_at = 0; /* the WAL was restarted */
+    if (!g_checkpointer.stopped &&
+        (g_checkpointer.requested_at == 0 || pages >= g_checkpointer.requested_at + CHECKPOINT_PAGES)) {
+        g_checkpointer.requested_at = pages;
+        g_checkpointer.requested = 1;
+        if (!g_checkpointer.started) {
+            int rc = pthread_create(&g_checkpointer.thread, NULL, checkpoint_thread, NULL);
+            if (rc != 0) die("pthread_create: %s", strerror(rc));
+            g_checkpointer.started = 1;
+        }
+        pthread_cond_signal(&g_checkpointer.wake);
+    }
+    pthread_mutex_unlock(&g_checkpointer.lock);
+}
+
+/* Past the hard limit (the thread cannot keep up), once per CHECKPOINT_PAGES of growth. */
+static int should_checkpoint_inline(int pages) {
+    pthread_mutex_lock(&g_checkpointer.lock);
+    if (pages < g_checkpointer.inline_at) g_checkpointer.inline_at = 0;
+    int inline_now = pages >= CHECKPOINT_HARD_LIMIT &&
+                     (g_checkpointer.inline_at == 0 || pages >= g_checkpointer.inline_at + CHECKPOINT_PAGES);
+    if (inline_now) g_checkpointer.inline_at = pages;
+    pthread_mutex_unlock(&g_checkpointer.lock);
+    return inline_now;
+}
+
+static int wal_hook(void *context, sqlite3 *db, const char *name, int pages) {
+    (void)context;
+    (void)name;
+    if (should_checkpoint_inline(pages))
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    else if (pages >= CHECKPOINT_PAGES)
+        request_checkpoint(pages);
+    return SQLITE_OK;
+}
+
+/* Stops the thread after any checkpoint under way (LogDatabase.close). */
+static void stop_checkpointer(void) {
+    pthread_mutex_lock(&g_checkpointer.lock);
+    g_checkpointer.stopped = 1;
+    pthread_cond_signal(&g_checkpointer.wake);
+    int started = g_checkpointer.started;
+    pthread_mutex_unlock(&g_checkpointer.lock);
+    if (started) {
+        int rc = pthread_join(g_checkpointer.thread, NULL);
+        if (rc != 0) die("pthread_join: %s", strerror(rc));
+    }
+}
+
+/* Ready for a new run (a previous run's thread, if any, is joined). */
+static void reset_checkpointer(void) {
+    g_checkpointer.requested = g_checkpointer.stopped = g_checkpointer.started = 0;
+    g_checkpointer.requested_at = g_checkpointer.inline_at = 0;
+    g_checkpointer.passive_busy = 0;
+}
+
+/* A producer's or consumer's connection to the existing file: the floor's setup plus the
+ * library's checkpoint policy (LogDatabase.configure, Checkpointer.attach) and busy handler
+ * (which replaces the busy timeout). */
+static sqlite3 *open_stream_connection(const struct options *opt) {
+    sqlite3 *db = open_connection(opt, 0);
+    exec(db, "PRAGMA wal_autocheckpoint=0");
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA journal_size_limit=%ld", WAL_SIZE_LIMIT);
+    exec(db, sql);
+    check(db, sqlite3_busy_handler(db, busy_handler, &g_busy_wait), SQLITE_OK, "sqlite3_busy_handler");
+    sqlite3_wal_hook(db, wal_hook, NULL);
+    return db;
+}
+
+/* BEGIN IMMEDIATE, retried while SQLite reports SQLITE_BUSY without waiting in the busy handler
+ * (Connection.beginImmediate), for at most the busy timeout. */
+static void begin_immediate(sqlite3 *db, sqlite3_stmt *begin) {
+    double start = -1;
+    for (;;) {
+        int rc = sqlite3_step(begin);
+        sqlite3_reset(begin);
+        if (rc == SQLITE_DONE) return;
+        if (rc != SQLITE_BUSY) check(db, rc, SQLITE_DONE, SQL_BEGIN);
+        double now = monotonic_seconds();
+        if (start < 0) start = now;
+        else if (now - start >= BUSY_TIMEOUT_SECONDS) check(db, rc, SQLITE_DONE, SQL_BEGIN);
+        sched_yield();
+    }
+}
+
+static void commit_transaction(sqlite3 *db, sqlite3_stmt *commit) {
+    check(db, sqlite3_step(commit), SQLITE_DONE, SQL_COMMIT);
+    check(db, sqlite3_reset(commit), SQLITE_OK, SQL_COMMIT);
+}
+
+/* Time-ordered keys in the UUID version 7 layout, as KeyGenerator: 48 bits of milliseconds
+ * (big-endian), the version nibble 7, 12 bits, the variant bits 10, 62 bits. Within one
+ * millisecond the low 62 bits count up from a random start (61 random bits: no overflow), so
+ * keys are strictly increasing in this process. */
+static uint64_t g_key_ms, g_key_b;
+static unsigned g_key_a;
+
+static void next_key(unsigned char key[16]) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) die("clock_gettime: %s", strerror(errno));
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    if (ms > g_key_ms) {
+        g_key_ms = ms;
+        g_key_a = (unsigned)(next_random() & 0x0FFF);
+        g_key_b = next_random() >> 3;
+    } else {
+        g_key_b++; /* the same millisecond (or the clock stepped back): keep counting */
+    }
+    for (int i = 0; i < 6; i++) key[i] = (unsigned char)(g_key_ms >> (40 - 8 * i));
+    key[6] = (unsigned char)(0x70 | (g_key_a >> 8));
+    key[7] = (unsigned char)(g_key_a & 0xFF);
+    key[8] = (unsigned char)(0x80 | ((g_key_b >> 56) & 0x3F));
+    for (int i = 9; i < 16; i++) key[i] = (unsigned char)(g_key_b >> (8 * (15 - i)));
+}
+
+/* What the consumer tells the parent through the pipe. */
+struct consumer_report {
+    int kind; /* REPORT_READY or REPORT_DONE */
+    long received;
+    double finished_at; /* CLOCK_MONOTONIC seconds (one clock for every process of the host) */
+};
+enum { REPORT_READY = 1, REPORT_DONE = 2 };
+
+static void write_report(int fd, int kind, long received, double finished_at) {
+    struct consumer_report report = {kind, received, finished_at};
+    const char *p = (const char *)&report;
+    for (size_t left = sizeof report; left > 0;) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) die("write to the parent: %s", strerror(errno));
+        p += n;
+        left -= (size_t)n;
+    }
+}
+
+static struct consumer_report read_report(int fd, int kind) {
+    struct consumer_report report;
+    char *p = (char *)&report;
+    for (size_t left = sizeof report; left > 0;) {
+        ssize_t n = read(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) die("read from the consumer: %s", strerror(errno));
+        if (n == 0) {
+            /* The consumer failed (it said why on stderr) or was killed. */
+            int status = 0;
+            pid_t child = g_child;
+            g_child = 0;
+            while (child > 0 && waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+            if (WIFSIGNALED(status)) die("the consumer process was killed by signal %d", WTERMSIG(status));
+            die("the consumer process exited early (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    if (report.kind != kind) die("the consumer sent report %d, expected %d", report.kind, kind);
+    return report;
+}
+
+/* The producer: StreamProducer flushing to the file's own store (SQLitePublisher). */
+struct producer {
+    sqlite3 *db;
+    sqlite3_stmt *begin, *commit, *put, *reserve, *reserved, *event, *is_closed, *close;
+    const unsigned char *data;
+    long size;
+    int evict;
+    unsigned char (*keys)[16];
+    int64_t next_seq;
+};
+
+/* One flush (LogDatabase.append(_:objects:to:)): the batch's objects, then its seqs, then its
+ * events, in one transaction. With `end_of_stream`, the end-of-stream event comes last and closes
+ * the topic; with no objects too, this is LogDatabase.closeTopic, which checks first that the
+ * topic is open. */
+static void flush_batch(struct producer *p, long objects, int end_of_stream) {
+    sqlite3 *db = p->db;
+    begin_immediate(db, p->begin);
+
+    if (objects == 0 && end_of_stream) {
+        check(db, sqlite3_bind_int64(p->is_closed, 1, TOPIC_ID), SQLITE_OK, SQL_IS_CLOSED);
+        check(db, sqlite3_step(p->is_closed), SQLITE_ROW, SQL_IS_CLOSED);
+        if (sqlite3_column_int(p->is_closed, 0) != 0) die("%s: topic already closed", SQL_IS_CLOSED);
+        rewind_stmt(db, p->is_closed, SQL_IS_CLOSED);
+    }
+
+    for (long i = 0; i < objects; i++) {
+        next_key(p->keys[i]);
+        check(db, sqlite3_bind_blob(p->put, 1, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
+        check(db, sqlite3_bind_int64(p->put, 2, p->size), SQLITE_OK, SQL_OBJECT_PUT);
+        check(db, sqlite3_bind_text(p->put, 3, "bytes", 5, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
+        check(db, sqlite3_bind_int64(p->put, 4, now_micros()), SQLITE_OK, SQL_OBJECT_PUT);
+        check(db, sqlite3_bind_int64(p->put, 5, 0), SQLITE_OK, SQL_OBJECT_PUT);
+        check(db, sqlite3_bind_blob(p->put, 6, p->data, (int)p->size, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
+        check(db, sqlite3_step(p->put), SQLITE_DONE, SQL_OBJECT_PUT);
+        rewind_stmt(db, p->put, SQL_OBJECT_PUT);
+    }
+
+    long rows = objects + (end_of_stream ? 1 : 0);
+    check(db, sqlite3_bind_int64(p->reserve, 1, rows), SQLITE_OK, SQL_RESERVE);
+    check(db, sqlite3_bind_int64(p->reserve, 2, TOPIC_ID), SQLITE_OK, SQL_RESERVE);
+    check(db, sqlite3_bind_int64(p->reserve, 3, now_micros()), SQLITE_OK, SQL_RESERVE);
+    check(db, sqlite3_step(p->reserve), SQLITE_DONE, SQL_RESERVE);
+    if (sqlite3_changes(db) != 1) die("%s: topic closed", SQL_RESERVE);
+    rewind_stmt(db, p->reserve, SQL_RESERVE);
+    check(db, sqlite3_bind_int64(p->reserved, 1, rows), SQLITE_OK, SQL_RESERVED);
+    check(db, sqlite3_bind_int64(p->reserved, 2, TOPIC_ID), SQLITE_OK, SQL_RESERVED);
+    check(db, sqlite3_step(p->reserved), SQLITE_ROW, SQL_RESERVED);
+    int64_t seq = sqlite3_column_int64(p->reserved, 0);
+    int64_t event_time = sqlite3_column_int64(p->reserved, 1); /* the batch time: never earlier than the last */
+    check(db, sqlite3_step(p->reserved), SQLITE_DONE, SQL_RESERVED);
+    rewind_stmt(db, p->reserved, SQL_RESERVED);
+    if (seq != p->next_seq)
+        die("%s: first seq %lld, expected %lld", SQL_RESERVE, (long long)seq, (long long)p->next_seq);
+    p->next_seq += rows;
+
+    /* Every parameter is bound for every row; the statement is only reset in between. */
+    sqlite3_stmt *event = p->event;
+    for (long i = 0; i < rows; i++, seq++) {
+        int object = i < objects;
+        check(db, sqlite3_bind_int64(event, 1, seq), SQLITE_OK, SQL_EVENT);
+        check(db, sqlite3_bind_int(event, 2, object ? 0 : 1), SQLITE_OK, SQL_EVENT);
+        check(db, sqlite3_bind_int64(event, 3, event_time), SQLITE_OK, SQL_EVENT);
+        check(db, sqlite3_bind_int(event, 4, object ? p->evict : 0), SQLITE_OK, SQL_EVENT);
+        if (object) check(db, sqlite3_bind_text(event, 5, "bytes", 5, SQLITE_STATIC), SQLITE_OK, SQL_EVENT);
+        else check(db, sqlite3_bind_null(event, 5), SQLITE_OK, SQL_EVENT);
+        check(db, sqlite3_bind_int64(event, 6, object ? p->size : 0), SQLITE_OK, SQL_EVENT);
+        check(db, sqlite3_bind_null(event, 7), SQLITE_OK, SQL_EVENT);
+        if (object) check(db, sqlite3_bind_blob(event, 8, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_EVENT);
+        else check(db, sqlite3_bind_null(event, 8), SQLITE_OK, SQL_EVENT);
+        check(db, sqlite3_bind_null(event, 9), SQLITE_OK, SQL_EVENT);
+        check(db, sqlite3_bind_null(event, 10), SQLITE_OK, SQL_EVENT);
+        check(db, sqlite3_step(event), SQLITE_DONE, SQL_EVENT);
+        check(db, sqlite3_reset(event), SQLITE_OK, SQL_EVENT);
+    }
+    check(db, sqlite3_clear_bindings(event), SQLITE_OK, SQL_EVENT);
+
+    if (end_of_stream) {
+        check(db, sqlite3_bind_int64(p->close, 1, TOPIC_ID), SQLITE_OK, SQL_CLOSE);
+        check(db, sqlite3_bind_int64(p->close, 2, event_time), SQLITE_OK, SQL_CLOSE);
+        check(db, sqlite3_step(p->close), SQLITE_DONE, SQL_CLOSE);
+        if (sqlite3_changes(db) != 1) die("%s: no topic %d", SQL_CLOSE, TOPIC_ID);
+        rewind_stmt(db, p->close, SQL_CLOSE);
+    }
+    commit_transaction(db, p->commit);
+}
+
+/* The eviction run not yet committed: every evictable object of seqs first...last was read. */
+struct eviction_run {
+    int64_t first, last;
+    long objects;
+};
+
+/* One transaction deleting the run's objects (commitConsumption). Every object was read whole
+ * with its page, so the object_chunks statement is skipped, as the library does. */
+static void commit_evictions(sqlite3 *db, sqlite3_stmt *begin, sqlite3_stmt *evict, sqlite3_stmt *commit,
+                             struct eviction_run *run) {
+    begin_immediate(db, begin);
+    check(db, sqlite3_bind_int64(evict, 1, run->first), SQLITE_OK, SQL_EVICT);
+    check(db, sqlite3_bind_int64(evict, 2, run->last), SQLITE_OK, SQL_EVICT);
+    check(db, sqlite3_step(evict), SQLITE_DONE, SQL_EVICT);
+    if (sqlite3_changes(db) != run->objects)
+        die("%s: deleted %d objects of seqs %lld...%lld, expected %ld", SQL_EVICT, sqlite3_changes(db),
+            (long long)run->first, (long long)run->last, run->objects);
+    rewind_stmt(db, evict, SQL_EVICT);
+    commit_transaction(db, commit);
+    run->objects = 0;
+}
+
+static int64_t data_version(sqlite3 *db, sqlite3_stmt *stmt) {
+    check(db, sqlite3_step(stmt), SQLITE_ROW, SQL_DATA_VERSION);
+    int64_t version = sqlite3_column_int64(stmt, 0);
+    check(db, sqlite3_reset(stmt), SQLITE_OK, SQL_DATA_VERSION);
+    return version;
+}
+
+/* A row of a page as the subscriber keeps it until delivery, with its object copied out. */
+struct page_row {
+    int64_t seq;
+    int type, evictable;
+    unsigned char *object;
+};
+
+/* The consumer process: an anonymous SQLiteSubscriber under StreamConsumer.nextObject, reading
+ * to the end of stream. Its own connection, opened after the fork. Reports ready, then the time
+ * the last object was read and evicted. Never returns. */
+static _Noreturn void run_consumer(const struct options *opt, int out, long size) {
+    g_is_child = 1;
+#ifdef __linux__
+    /* Die with the parent, and remove the files then (see on_signal). */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) die("prctl: %s", strerror(errno));
+    if (getppid() != g_parent) raise(SIGTERM);
+#endif
+    sqlite3 *db = open_stream_connection(opt);
+    sqlite3_stmt *select = prepare(db, SQL_PAGE);
+    sqlite3_stmt *version_stmt = prepare(db, SQL_DATA_VERSION);
+    sqlite3_stmt *begin = prepare(db, SQL_BEGIN);
+    sqlite3_stmt *commit = prepare(db, SQL_COMMIT);
+    sqlite3_stmt *evict = prepare(db, SQL_EVICT);
+    struct page_row *page = calloc(STREAM_PAGE, sizeof *page);
+    if (page == NULL) die("out of memory for a page");
+    write_report(out, REPORT_READY, 0, 0);
+
+    int64_t cursor = 0, last_version = -1;
+    struct eviction_run run = {0, 0, 0};
+    long received = 0;
+    uint64_t sink = 0;
+    for (int finished = 0; !finished;) {
+        /* Nothing committed since the last empty read: wait. The library waits on inotify; the
+         * floor spins, the best case for wakeups. */
+        int64_t version = data_version(db, version_stmt);
+        if (version == last_version) {
+            sched_yield();
+            continue;
+        }
+
+        /* Read the page, copying each object out (the library makes a Data of each). */
+        check(db, sqlite3_bind_int64(select, 1, cursor), SQLITE_OK, SQL_PAGE);
+        check(db, sqlite3_bind_int64(select, 2, STREAM_PAGE), SQLITE_OK, SQL_PAGE);
+        check(db, sqlite3_bind_int64(select, 3, PREFETCH_LIMIT), SQLITE_OK, SQL_PAGE);
+        long rows = 0;
+        int rc;
+        while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+            struct page_row *row = &page[rows++];
+            row->seq = sqlite3_column_int64(select, 0);
+            row->type = sqlite3_column_int(select, 1);
+            int64_t event_time = sqlite3_column_int64(select, 2);
+            int evict_flag = sqlite3_column_int(select, 3);
+            const unsigned char *encoding = sqlite3_column_text(select, 4);
+            int64_t row_size = sqlite3_column_int64(select, 5);
+            const void *payload = sqlite3_column_blob(select, 6);
+            const void *key = sqlite3_column_blob(select, 7);
+            int key_len = sqlite3_column_bytes(select, 7);
+            int has_store = sqlite3_column_type(select, 8) != SQLITE_NULL;
+            const unsigned char *metadata = sqlite3_column_text(select, 9);
+            int has_data = sqlite3_column_type(select, 10) != SQLITE_NULL; /* NULL: no object joined */
+            const void *data = sqlite3_column_blob(select, 10);
+            int data_len = sqlite3_column_bytes(select, 10);
+            const unsigned char *object_encoding = sqlite3_column_text(select, 11);
+            row->object = NULL;
+            row->evictable = 0;
+            if (row->type == 1) {
+                if (key != NULL || payload != NULL) die("%s: unexpected end of stream at seq %lld", SQL_PAGE, (long long)row->seq);
+                continue;
+            }
+            if (row->type != 0 || key_len != 16 || has_store || payload != NULL || metadata != NULL ||
+                row_size != size || encoding == NULL || !has_data || data_len != size ||
+                object_encoding == NULL || evict_flag != !opt->no_evict)
+                die("%s: unexpected row at seq %lld", SQL_PAGE, (long long)row->seq);
+            row->object = alloc_buffer(size);
+            if (data_len > 0) memcpy(row->object, data, (size_t)data_len);
+            row->evictable = evict_flag;
+            sink += (uint64_t)event_time + (uint64_t)encoding[0] + object_encoding[0];
+        }
+        check(db, rc, SQLITE_DONE, SQL_PAGE);
+        rewind_stmt(db, select, SQL_PAGE);
+
+        if (rows == 0) {
+            /* Caught up: remember the version, and commit what was read meanwhile. */
+            last_version = version;
+            if (run.objects > 0) commit_evictions(db, begin, evict, commit, &run);
+            continue;
+        }
+
+        /* Deliver the page. */
+        for (long i = 0; i < rows; i++) {
+            struct page_row *row = &page[i];
+            cursor = row->seq;
+            if (row->type == 1) {
+                if (i != rows - 1) die("%s: end of stream at seq %lld is not last", SQL_PAGE, (long long)row->seq);
+                finished = 1;
+                break;
+            }
+            if (size > 0) sink += row->object[0];
+            free(row->object);
+            received++;
+            if (!row->evictable) continue;
+            if (run.objects > 0 && row->seq != run.last + 1)
+                die("eviction run %lld...%lld cannot grow to %lld", (long long)run.first, (long long)run.last,
+                    (long long)row->seq);
+            if (run.objects == 0) run.first = row->seq;
+            run.last = row->seq;
+            run.objects++;
+            /* A full batch, or an idle stream: the page is delivered and nobody has committed since
+             * it was read (SQLiteSubscriber.fetchObject). */
+            if (run.objects >= EVICTION_BATCH || (i == rows - 1 && data_version(db, version_stmt) == version))
+                commit_evictions(db, begin, evict, commit, &run);
+        }
+    }
+    /* End of stream: the last evictions commit before nextObject returns nil. */
+    if (run.objects > 0) commit_evictions(db, begin, evict, commit, &run);
+    double finished_at = monotonic_seconds();
+    g_sink = sink;
+    write_report(out, REPORT_DONE, received, finished_at);
+
+    stop_checkpointer();
+    finalize(db, evict, SQL_EVICT);
+    finalize(db, commit, SQL_COMMIT);
+    finalize(db, begin, SQL_BEGIN);
+    finalize(db, version_stmt, SQL_DATA_VERSION);
+    finalize(db, select, SQL_PAGE);
+    check(db, sqlite3_close(db), SQLITE_OK, "sqlite3_close");
+    free(page);
+    close(out);
+    _exit(0);
+}
+
+static int64_t count_rows(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *stmt = prepare(db, sql);
+    check(db, sqlite3_step(stmt), SQLITE_ROW, sql);
+    int64_t n = sqlite3_column_int64(stmt, 0);
+    finalize(db, stmt, sql);
+    return n;
+}
+
+/* A store-backed stream across two processes on one fresh file: this process produces (as
+ * StreamBenchmarks.throughput with placement store), a forked one consumes. Timed from the first
+ * producer transaction to the consumer's eviction of the last object. */
+static void run_stream(const struct options *opt, long count, long size, long batch) {
+    sqlite3 *setup = open_fresh(opt);
+    /* No connection crosses the fork: each process opens its own afterwards. */
+    check(setup, sqlite3_close(setup), SQLITE_OK, "sqlite3_close");
+
+    int fds[2];
+    if (pipe(fds) != 0) die("pipe: %s", strerror(errno));
+    reset_checkpointer();
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(fds[0]);
+        run_consumer(opt, fds[1], size);
+    }
+    g_child = pid;
+    close(fds[1]);
+
+    struct producer p = {0};
+    p.db = open_stream_connection(opt);
+    p.begin = prepare(p.db, SQL_BEGIN);
+    p.commit = prepare(p.db, SQL_COMMIT);
+    p.put = prepare(p.db, SQL_OBJECT_PUT);
+    p.reserve = prepare(p.db, SQL_RESERVE);
+    p.reserved = prepare(p.db, SQL_RESERVED);
+    p.event = prepare(p.db, SQL_EVENT);
+    p.is_closed = prepare(p.db, SQL_IS_CLOSED);
+    p.close = prepare(p.db, SQL_CLOSE);
+    unsigned char *data = alloc_buffer(size);
+    memset(data, 0x62, (size_t)size); /* the library's benchmark payload */
+    p.data = data;
+    p.size = size;
+    p.evict = !opt->no_evict;
+    p.keys = malloc((size_t)batch * sizeof *p.keys);
+    if (p.keys == NULL) die("out of memory for %ld keys", batch);
+    p.next_seq = 1;
+    read_report(fds[0], REPORT_READY);
+
+    double start = monotonic_seconds();
+    long done = 0;
+    for (; count - done >= batch; done += batch) flush_batch(&p, batch, 0);
+    /* Closing the topic: the end-of-stream event goes with what is still buffered, or alone in a
+     * transaction of its own (StreamProducer.close(topics:)). */
+    flush_batch(&p, count - done, 1);
+
+    /* The producer closes its database meanwhile (which stops its checkpointer); the consumer's
+     * finish time ends the measurement. */
+    stop_checkpointer();
+    finalize(p.db, p.close, SQL_CLOSE);
+    finalize(p.db, p.is_closed, SQL_IS_CLOSED);
+    finalize(p.db, p.event, SQL_EVENT);
+    finalize(p.db, p.reserved, SQL_RESERVED);
+    finalize(p.db, p.reserve, SQL_RESERVE);
+    finalize(p.db, p.put, SQL_OBJECT_PUT);
+    finalize(p.db, p.commit, SQL_COMMIT);
+    finalize(p.db, p.begin, SQL_BEGIN);
+    check(p.db, sqlite3_close(p.db), SQLITE_OK, "sqlite3_close");
+    free(p.keys);
+    free(data);
+
+    struct consumer_report finish = read_report(fds[0], REPORT_DONE);
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) die("waitpid: %s", strerror(errno));
+    g_child = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("the consumer process failed (status %d)", status);
+    if (finish.received != count) die("the consumer read %ld objects, expected %ld", finish.received, count);
+    double seconds = finish.finished_at - start;
+
+    /* Every object evicted, or with --no-evict every object kept; every event there. */
+    sqlite3 *db = open_connection(opt, 0);
+    int64_t objects = count_rows(db, "SELECT count(*) FROM objects");
+    int64_t events = count_rows(db, "SELECT count(*) FROM topic_1");
+    int64_t expected = opt->no_evict ? count : 0;
+    if (objects != expected) die("%lld objects left in the store after the stream, expected %lld", (long long)objects, (long long)expected);
+    if (events != count + 1) die("%lld events in the topic, expected %ld", (long long)events, count + 1);
+    close_and_remove(db);
+
+    report("stream", batch, size, count, opt->no_evict ? " placement=store evict=false" : " placement=store",
+           seconds, (double)count / seconds, "objects/s");
 }
 
 /* ---- command line ------------------------------------------------------------------------- */
@@ -482,21 +1192,37 @@ static void run_blob(const struct options *opt, long count, long size) {
 static void usage(FILE *out) {
     fprintf(out,
             "usage: floor [options]\n"
-            "  --workload all|append|read|blob  (default all)\n"
+            "  --workload all|append|read|blob|stream  (default all)\n"
             "  --count N      events or objects; defaults: append %ld (%ld at batch 1), read %ld,\n"
-            "                 blob %ld\n"
-            "  --size BYTES   payload size; defaults: events %ld, blobs %ld\n"
+            "                 blob %ld, stream %ld\n"
+            "  --size BYTES   payload size; defaults: events and stream objects %ld, blobs %ld;\n"
+            "                 stream objects: at most %ld (read with their page)\n"
             "  --batch N      append: rows per transaction (default: runs %ld, then 1);\n"
-            "                 read: rows per page (default %ld)\n"
+            "                 read: rows per page (default %ld);\n"
+            "                 stream: objects per producer transaction (default %ld)\n"
+            "  --no-evict     stream: send the objects with evict=false (the consumer deletes\n"
+            "                 nothing; the line says evict=false)\n"
             "  --repeat K     run each workload K times, each on a fresh database (default 1)\n"
             "  --sync normal|full  PRAGMA synchronous (default normal)\n"
             "  --db PATH      database file (must not exist; removed after each run);\n"
             "                 default: a fresh file in a temporary directory\n"
             "  --migrations DIR  folder of v0001_initial.sql and topic_table.sql\n"
             "                 (default Migrations)\n"
-            "--count, --size and --batch apply to every workload that runs: with them, select one.\n",
+            "--count, --size and --batch apply to every workload that runs: with them, select one.\n"
+            "\n"
+            "stream: a producer process and a consumer process (fork) on one fresh file, as\n"
+            "StreamLog's store-backed stream: per transaction the producer puts `batch` objects\n"
+            "into the file's object store (time-ordered keys) and appends their key events, then\n"
+            "closes the topic; the consumer reads pages of %ld events joined with their objects,\n"
+            "copies each object out and deletes the objects it read in seq ranges (up to %ld per\n"
+            "transaction, or when it catches up), spinning on PRAGMA data_version while idle.\n"
+            "Both use the library's busy handler, wal_autocheckpoint=0 and its background\n"
+            "checkpoint thread (PASSIVE then RESTART once the WAL holds %d pages). Timed from the\n"
+            "producer's first transaction to the consumer's eviction of the last object.\n",
             DEFAULT_APPEND_COUNT, DEFAULT_APPEND_SINGLE_COUNT, DEFAULT_APPEND_COUNT,
-            DEFAULT_BLOB_COUNT, DEFAULT_EVENT_SIZE, DEFAULT_BLOB_SIZE, DEFAULT_BATCH, READ_PAGE);
+            DEFAULT_BLOB_COUNT, DEFAULT_STREAM_COUNT, DEFAULT_EVENT_SIZE, DEFAULT_BLOB_SIZE,
+            PREFETCH_LIMIT, DEFAULT_BATCH, READ_PAGE, DEFAULT_STREAM_BATCH, STREAM_PAGE, EVICTION_BATCH,
+            CHECKPOINT_PAGES);
 }
 
 static long parse_long(const char *name, const char *text, long min, long max) {
@@ -527,14 +1253,19 @@ static void parse_options(int argc, char **argv, struct options *opt) {
         }
         memcpy(name, arg, name_len);
         name[name_len] = '\0';
+        if (strcmp(name, "--no-evict") == 0) { /* a flag: no value */
+            if (value) die("--no-evict takes no value");
+            opt->no_evict = 1;
+            continue;
+        }
         if (value) value++;
         else if (i + 1 < argc) value = argv[++i];
         else die("%s needs a value", name);
 
         if (strcmp(name, "--workload") == 0) {
             if (strcmp(value, "all") && strcmp(value, "append") && strcmp(value, "read") &&
-                strcmp(value, "blob"))
-                die("--workload: expected all, append, read or blob, got '%s'", value);
+                strcmp(value, "blob") && strcmp(value, "stream"))
+                die("--workload: expected all, append, read, blob or stream, got '%s'", value);
             opt->workload = value;
         } else if (strcmp(name, "--count") == 0) {
             opt->count = parse_long(name, value, 1, 1000000000000L);
@@ -565,13 +1296,15 @@ static long or_default(long value, long fallback) { return value >= 0 ? value : 
 int main(int argc, char **argv) {
     struct options opt;
     parse_options(argc, argv, &opt);
+    g_parent = getpid();
+    install_signal_handlers();
 
     /* The database path. A given one must be new: each run deletes its files, and deleting a
      * file the user already had would be a nasty surprise. */
     if (opt.db != NULL) {
         if (strlen(opt.db) >= sizeof g_db_path) die("--db: path too long");
         if (access(opt.db, F_OK) == 0) die("--db: %s already exists; give a new path", opt.db);
-        strcpy(g_db_path, opt.db);
+        set_db_path(opt.db);
     } else {
         const char *tmp = getenv("TMPDIR");
         int n = snprintf(g_tmp_dir, sizeof g_tmp_dir, "%s/streamlog-floor.XXXXXX",
@@ -585,11 +1318,19 @@ int main(int argc, char **argv) {
             g_tmp_dir[0] = '\0';
             die("mkdtemp: %s", strerror(e));
         }
-        snprintf(g_db_path, sizeof g_db_path, "%s/floor.db", g_tmp_dir);
+        char path[sizeof g_db_path];
+        snprintf(path, sizeof path, "%s/floor.db", g_tmp_dir);
+        set_db_path(path);
     }
 
     int all = strcmp(opt.workload, "all") == 0;
+    int stream = all || strcmp(opt.workload, "stream") == 0;
     long event_size = or_default(opt.size, DEFAULT_EVENT_SIZE);
+    if (opt.no_evict && !stream) die("--no-evict: only the stream workload evicts");
+    /* Larger objects are not read with their page but fetched one by one (and may be chunked):
+     * a path the stream workload does not model. */
+    if (stream && event_size > PREFETCH_LIMIT)
+        die("--size: the stream workload models objects read with their page, at most %ld bytes", PREFETCH_LIMIT);
 
     if (all || strcmp(opt.workload, "append") == 0) {
         long batch = or_default(opt.batch, DEFAULT_BATCH);
@@ -608,6 +1349,11 @@ int main(int argc, char **argv) {
         for (long r = 0; r < opt.repeat; r++)
             run_blob(&opt, or_default(opt.count, DEFAULT_BLOB_COUNT),
                      or_default(opt.size, DEFAULT_BLOB_SIZE));
+
+    if (stream)
+        for (long r = 0; r < opt.repeat; r++)
+            run_stream(&opt, or_default(opt.count, DEFAULT_STREAM_COUNT), event_size,
+                       or_default(opt.batch, DEFAULT_STREAM_BATCH));
 
     cleanup();
     return 0;
