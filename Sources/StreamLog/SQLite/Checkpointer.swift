@@ -112,10 +112,11 @@ final class Checkpointer: @unchecked Sendable {
         var log: Int32 = 0
         var copied: Int32 = 0
         var rc = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
+        if (rc & 0xFF) == SQLITE_BUSY { return }  // another process is checkpointing: its turn
         guard rc == SQLITE_OK else { throw connection.error(rc, sql: nil) }
         guard log >= threshold else { return }  // small: the WAL was restarted meanwhile
         rc = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_RESTART, &log, &copied)
-        guard rc == SQLITE_OK || rc == SQLITE_BUSY else { throw connection.error(rc, sql: nil) }
+        guard rc == SQLITE_OK || (rc & 0xFF) == SQLITE_BUSY else { throw connection.error(rc, sql: nil) }
     }
 
     private func run() {

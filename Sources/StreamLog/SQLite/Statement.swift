@@ -131,6 +131,15 @@ final class Statement {
         while try step() { try read(self) }
     }
 
+    /// Binds, then calls `read` for every row until it returns `false`, and resets.
+    func queryWhile(_ bind: (Statement) -> Void = { _ in }, _ read: (Statement) throws -> Bool) throws {
+        defer { reset() }
+        bind(self)
+        while try step() {
+            guard try read(self) else { return }
+        }
+    }
+
     // MARK: Columns (indexes start at 0, as in SQLite)
 
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }

@@ -88,9 +88,12 @@ public struct ObjectStore: Sendable {
     /// The object stored under `key`; when it is absent and `evictable` (an `evict: true` event
     /// refers to it, so a consumer deletes it on first read), it was evicted.
     func get(_ key: ObjectKey, evictable: Bool) throws -> StoredObject {
-        var data = Data()
-        let encoding = try read(key, evictable: evictable) { data.append(contentsOf: $0) }
-        return StoredObject(data: data, encoding: encoding)
+        try database.read { connection in
+            guard let object = try Self.load(key, in: connection) else {
+                throw try absenceError(key, evictable: evictable, in: connection)
+            }
+            return object
+        }
     }
 
     /// Whether an object is stored under `key`.
@@ -154,30 +157,70 @@ public struct ObjectStore: Sendable {
     /// - Throws: `.objectEvicted` / `.objectMissing` naming the key.
     public func take(_ key: ObjectKey) throws -> StoredObject {
         try database.write { connection in
-            var data = Data()
-            guard let encoding = try Self.read(key, in: connection, chunk: { data.append(contentsOf: $0) }) else {
+            guard let object = try Self.load(key, in: connection) else {
                 throw try absenceError(key, in: connection)
             }
             _ = try Self.evict(key, in: connection)
-            return StoredObject(data: data, encoding: encoding)
+            return object
         }
+    }
+
+    /// Values above this size are read with incremental blob I/O (no intermediate copy); below
+    /// it a `SELECT` is cheaper (opening a blob handle compiles a statement each time).
+    static let blobReadThreshold = 16 << 10
+
+    /// Objects of this size or more are read with a small page cache.
+    static let smallCacheThreshold = 256 << 10
+
+    /// The whole object, read inside the caller's transaction into one buffer of its exact size;
+    /// `nil` when there is none.
+    static func load(_ key: ObjectKey, in connection: Connection) throws -> StoredObject? {
+        guard let header = try header(key, in: connection) else { return nil }
+        if header.chunks == 0 && header.size > blobReadThreshold {
+            // The value's overflow pages pass through the page cache (pages still in the WAL
+            // cannot be read around it). Read with a small cache, so that a large object does not
+            // fill the cache (up to 2 MB of pages nobody reads again) on top of the object itself.
+            let read = { try connection.readBlob(table: "objects", column: "data", rowID: header.id, size: header.size) }
+            let data = header.size >= smallCacheThreshold ? try connection.withSmallPageCache(read) : try read()
+            if let data { return StoredObject(data: data, encoding: header.encoding) }
+        }
+        var data = Data()
+        data.reserveCapacity(header.size)
+        try readContent(of: header, in: connection) { data.append(contentsOf: $0) }
+        return StoredObject(data: data, encoding: header.encoding)
     }
 
     /// Streams the object to `chunk` inside the caller's transaction; `nil` when there is none.
     static func read(_ key: ObjectKey, in connection: Connection, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String? {
-        let header = try key.withBytes { keyBytes in
-            try connection.cached("SELECT id, encoding, chunks FROM objects WHERE key = ?1").queryOne({
+        guard let header = try header(key, in: connection) else { return nil }
+        try readContent(of: header, in: connection, chunk: chunk)
+        return header.encoding
+    }
+
+    /// Where an object's bytes are: its row, size, encoding and number of chunks.
+    struct Header {
+        let id: Int64
+        let size: Int
+        let encoding: String
+        let chunks: Int
+    }
+
+    static func header(_ key: ObjectKey, in connection: Connection) throws -> Header? {
+        try key.withBytes { keyBytes in
+            try connection.cached("SELECT id, size, encoding, chunks FROM objects WHERE key = ?1").queryOne({
                 $0.bindNoCopy(blob: keyBytes, at: 1)
-            }) { ($0.int64(0), $0.string(1) ?? "bytes", $0.int(2)) }
+            }) { Header(id: $0.int64(0), size: $0.int(1), encoding: $0.string(2) ?? "bytes", chunks: $0.int(3)) }
         }
-        guard let (objectID, encoding, chunks) = header else { return nil }
-        let sql = chunks == 0
+    }
+
+    /// Streams the object's bytes (its row's value, or its chunks in order) to `chunk`.
+    static func readContent(of header: Header, in connection: Connection, chunk: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let sql = header.chunks == 0
             ? "SELECT data FROM objects WHERE id = ?1"
             : "SELECT data FROM object_chunks WHERE object_id = ?1 ORDER BY idx"
-        try connection.cached(sql).queryEach({ $0.bind(objectID, at: 1) }) {
+        try connection.cached(sql).queryEach({ $0.bind(header.id, at: 1) }) {
             try $0.withBytes(0) { try chunk($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
         }
-        return encoding
     }
 
     /// The error for a key with no object: evicted (`evictable`, or an eviction record exists)

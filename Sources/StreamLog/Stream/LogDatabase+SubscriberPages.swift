@@ -6,6 +6,11 @@ extension LogDatabase {
     /// page's memory bounded.
     static let prefetchLimit = 64 << 10
 
+    /// A subscriber's page stops growing once its payloads and prefetched objects hold this many
+    /// bytes (it always holds at least one event): 256 events of 64 KiB, or of inline payloads of
+    /// any size, would otherwise be read into memory at once.
+    static let pageByteBudget = 1 << 20
+
     /// A page of events for a subscriber, with the small objects of this file's store that the
     /// key events refer to, read in the same query (one snapshot).
     func subscriberPage(topic: String, after: Int64, limit: Int) throws -> (events: [Event], objects: [StoredObject?]) {
@@ -19,16 +24,20 @@ extension LogDatabase {
             var decoder = EventRowDecoder(topic: record.name)
             var events: [Event] = []
             var objects: [StoredObject?] = []
-            events.reserveCapacity(limit)
-            objects.reserveCapacity(limit)
-            try select.queryEach({
+            var bytes = 0
+            events.reserveCapacity(min(limit, 256))
+            objects.reserveCapacity(min(limit, 256))
+            try select.queryWhile({
                 $0.bind(after, at: 1)
                 $0.bind(limit, at: 2)
                 $0.bind(Self.prefetchLimit, at: 3)
             }) { row in
                 let event = try decoder.decode(row, stores: { try self.storeReference(id: $0, in: connection) })
-                objects.append(row.data(10).map { StoredObject(data: $0, encoding: row.string(11) ?? "bytes") })
+                let object = row.data(10).map { StoredObject(data: $0, encoding: row.string(11) ?? "bytes") }
+                bytes += (event.payload?.count ?? 0) + (object?.data.count ?? 0)
+                objects.append(object)
                 events.append(event)
+                return bytes < Self.pageByteBudget
             }
             return (events, objects)
         }
@@ -41,21 +50,36 @@ extension LogDatabase {
     /// whose object is gone knows it was evicted (``ObjectStore/absenceError(_:evictable:in:)``).
     func commitConsumption(consumer: String?, positions: [String: Int64], evictions: [EvictionRun]) throws {
         guard !evictions.isEmpty || (consumer != nil && !positions.isEmpty) else { return }
+        // Deleting a large object reads its overflow pages (for their links): with the normal
+        // cache they would stay there, up to 2 MB that nobody reads again.
+        let large = evictions.contains(where: \.mayBeChunked)
         try write { connection in
-            if let consumer {
-                for (topic, seq) in positions {
-                    _ = try advanceCursor(consumer, try existingTopic(topic, in: connection), through: seq, in: connection)
+            if large {
+                try connection.withSmallPageCache {
+                    try writeConsumption(consumer: consumer, positions: positions, evictions: evictions, in: connection)
                 }
+            } else {
+                try writeConsumption(consumer: consumer, positions: positions, evictions: evictions, in: connection)
             }
-            for run in evictions {
-                guard let record = try topicRecord(run.topic, create: false, in: connection) else { continue }  // deleted meanwhile
-                // `record.table` comes from the integer id only; nothing user-supplied reaches the SQL.
-                let keys = "SELECT key FROM \(record.table) WHERE seq BETWEEN ?1 AND ?2 "
-                    + "AND evict = 1 AND key IS NOT NULL AND store IS NULL"
-                _ = try ObjectStore.deleteAll(keysFrom: keys, mayBeChunked: run.mayBeChunked, in: connection) {
-                    $0.bind(run.first, at: 1)
-                    $0.bind(run.last, at: 2)
-                }
+        }
+    }
+
+    private func writeConsumption(
+        consumer: String?, positions: [String: Int64], evictions: [EvictionRun], in connection: Connection
+    ) throws {
+        if let consumer {
+            for (topic, seq) in positions {
+                _ = try advanceCursor(consumer, try existingTopic(topic, in: connection), through: seq, in: connection)
+            }
+        }
+        for run in evictions {
+            guard let record = try topicRecord(run.topic, create: false, in: connection) else { continue }  // deleted meanwhile
+            // `record.table` comes from the integer id only; nothing user-supplied reaches the SQL.
+            let keys = "SELECT key FROM \(record.table) WHERE seq BETWEEN ?1 AND ?2 "
+                + "AND evict = 1 AND key IS NOT NULL AND store IS NULL"
+            _ = try ObjectStore.deleteAll(keysFrom: keys, mayBeChunked: run.mayBeChunked, in: connection) {
+                $0.bind(run.first, at: 1)
+                $0.bind(run.last, at: 2)
             }
         }
     }
