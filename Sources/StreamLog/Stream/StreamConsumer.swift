@@ -82,18 +82,22 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
         return nil
     }
 
-    /// The next object fetched now, with its event (under `lock`).
-    private func nextFetched(timeout: Duration?) throws -> (object: T, event: Event)? {
+    /// The next object's bytes, fetched now, with its event. Not generic: the per-object work
+    /// runs no unspecialised generic code when the caller is in another module.
+    private func nextFetched(timeout: Duration?) throws -> FetchedObject? {
         lock.lock()
         defer { lock.unlock() }
         guard let event = try nextObjectEvent(timeout: timeout) else { return nil }
         guard event.key != nil else {
-            return (try Self.decoding(topic: event.topic, seq: event.seq) {
-                try decode(event.payload ?? Data(), event.encoding ?? "bytes")
-            }, event)
+            return FetchedObject(data: event.payload ?? Data(), encoding: event.encoding ?? "bytes", event: event)
         }
         let object = try subscriber.fetchObject(for: event)
-        return (try Self.decoding(topic: event.topic, seq: event.seq) { try decode(object.data, object.encoding) }, event)
+        return FetchedObject(data: object.data, encoding: object.encoding, event: event)
+    }
+
+    /// The fetched object, decoded.
+    private func decoded(_ fetched: FetchedObject) throws -> T {
+        try Self.decoding(topic: fetched.event.topic, seq: fetched.event.seq) { try decode(fetched.data, fetched.encoding) }
     }
 
     /// The next item: the inline object or a lazy proxy; `nil` at end of stream.
@@ -111,12 +115,14 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
     ///
     /// - Throws: `.objectEvicted` / `.objectMissing` naming the store and key.
     public func nextObject(timeout: Duration? = nil) throws -> T? {
-        try nextFetched(timeout: timeout)?.object
+        guard let fetched = try nextFetched(timeout: timeout) else { return nil }
+        return try decoded(fetched)
     }
 
     /// The next object, fetched now, with its metadata; `nil` at end of stream.
     public func nextObjectWithMetadata(timeout: Duration? = nil) throws -> (object: T, metadata: Metadata)? {
-        try nextFetched(timeout: timeout).map { ($0.object, $0.event.metadata) }
+        guard let fetched = try nextFetched(timeout: timeout) else { return nil }
+        return (try decoded(fetched), fetched.event.metadata)
     }
 
     /// Calls `body` with every object until the end of stream.
@@ -175,4 +181,11 @@ extension StreamConsumer where T: StreamCodable {
     public convenience init(subscriber: any EventSubscriber, filter: (any StreamFilter)? = nil) {
         self.init(subscriber: subscriber, codec: T.defaultCodec, filter: filter)
     }
+}
+
+/// An object event's bytes as fetched, before decoding.
+struct FetchedObject {
+    let data: Data
+    let encoding: String
+    let event: Event
 }

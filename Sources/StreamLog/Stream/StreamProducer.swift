@@ -55,17 +55,6 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
         }
     }
 
-    private struct Buffered {
-        var item: T
-        var evict: Bool
-        var metadata: Metadata
-    }
-
-    private struct TopicBuffer {
-        var items: [Buffered] = []
-        var oldest: ContinuousClock.Instant?
-    }
-
     /// The transport events are published to.
     public let publisher: any EventPublisher
     /// The producer's tuning.
@@ -80,7 +69,10 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
     private let aggregator: (@Sendable ([T]) throws -> T)?
     private let filter: (any StreamFilter)?
     private let lock = NSLock()
-    private var buffers: [String: TopicBuffer] = [:]
+    private var buffers: [String: ProducerTopicBuffer] = [:]
+    /// The values sent to each topic since its last flush, for the aggregator only (without one,
+    /// objects are encoded when sent and only their bytes are buffered).
+    private var aggregatorValues: [String: [T]] = [:]
     private var topicOrder: [String] = []
     private var knownOpen: Set<String> = []
     private var closedTopics: Set<String> = []
@@ -127,7 +119,16 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
         if let filter, filter.shouldDrop(metadata) { return }
         if buffers[topic] == nil {
             topicOrder.append(topic)
-            buffers[topic] = TopicBuffer()
+            buffers[topic] = ProducerTopicBuffer()
+        }
+        // Encoded now: a codec error belongs to this call. The buffers hold no `T`, so the hot
+        // path runs no unspecialised generic code (a caller in another module gets none).
+        let data: Data
+        if aggregator == nil {
+            data = try encode(object)
+        } else {
+            data = Data()
+            aggregatorValues[topic, default: []].append(object)
         }
         // Mutated in place: copying the buffer out of the dictionary would copy its items on
         // every send (quadratic in the batch size).
@@ -136,7 +137,7 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
                 buffer.oldest = .now
                 buffer.items.reserveCapacity(options.batchSize)
             }
-            buffer.items.append(Buffered(item: object, evict: evict, metadata: metadata))
+            buffer.items.append(BufferedObject(data: data, evict: evict, metadata: metadata))
             return buffer.items.count
         }
         if count >= options.batchSize { try flushLocked(topic, closing: false) }
@@ -186,6 +187,7 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
         if !discardBuffered { try flush() }
         lock.lock()
         buffers.removeAll()
+        aggregatorValues.removeAll()
         isClosed = true
         lock.unlock()
         if closePublisher { publisher.close() }
@@ -196,8 +198,8 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
 
     // MARK: Internals (called with `lock` held)
 
-    private func withBuffer<R>(_ topic: String, _ body: (inout TopicBuffer) throws -> R) rethrows -> R {
-        try body(&buffers[topic, default: TopicBuffer()])
+    private func withBuffer<R>(_ topic: String, _ body: (inout ProducerTopicBuffer) throws -> R) rethrows -> R {
+        try body(&buffers[topic, default: ProducerTopicBuffer()])
     }
 
     private func throwDeferredError() throws {
@@ -246,7 +248,8 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
         if let aggregator, !items.isEmpty {
             var metadata: Metadata = [:]
             for item in items { metadata.merge(item.metadata) { _, later in later } }
-            items = [Buffered(item: try aggregator(items.map(\.item)), evict: items.contains { $0.evict }, metadata: metadata)]
+            let value = try aggregator(aggregatorValues[topic] ?? [])
+            items = [BufferedObject(data: try encode(value), evict: items.contains { $0.evict }, metadata: metadata)]
         }
         var batch = EventBatch(topic: topic, events: [])
         batch.events.reserveCapacity(items.count + 1)
@@ -255,7 +258,7 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
             var objects: [PendingObject] = []
             objects.reserveCapacity(items.count)
             for item in items {
-                let object = PendingObject(data: try encode(item.item), encoding: encoding)
+                let object = PendingObject(data: item.data, encoding: encoding)
                 objects.append(object)
                 batch.events.append(.stored(key: object.key, size: object.data.count, encoding: encoding,
                                             evict: item.evict, store: reference, metadata: item.metadata))
@@ -265,7 +268,7 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
             if reference == nil { batch.objects = objects } else if !objects.isEmpty { try store.putBatch(objects) }
         } else {
             for item in items {
-                batch.events.append(.inline(try encode(item.item), encoding: encoding, metadata: item.metadata))
+                batch.events.append(.inline(item.data, encoding: encoding, metadata: item.metadata))
             }
         }
         if closing {
@@ -281,10 +284,12 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
         } catch let error as StreamLogError where error.code == .topicClosed {
             // Closed by another producer: these objects can never be sent; drop them with the error.
             buffers[topic] = nil
+            aggregatorValues[topic] = nil
             closedTopics.insert(topic)
             throw error
         }
-        buffers[topic] = TopicBuffer()
+        buffers[topic] = ProducerTopicBuffer()
+        aggregatorValues[topic] = nil
     }
 
     /// Backpressure: waits (or fails) while the topic has `maxPending` un-consumed events.
@@ -345,4 +350,19 @@ extension StreamProducer where T: StreamCodable {
         self.init(publisher: publisher, codec: T.defaultCodec, defaultStore: defaultStore, stores: stores,
                   options: options, aggregator: aggregator, filter: filter)
     }
+}
+
+/// An object waiting in a producer's buffer: its encoded bytes (empty when an aggregator will
+/// combine the values), whether it is evictable, and its metadata. Not generic, so buffering
+/// needs no generic metadata at run time.
+struct BufferedObject {
+    var data: Data
+    var evict: Bool
+    var metadata: Metadata
+}
+
+/// A topic's buffered objects, and when the oldest was sent (for `maxDelay`).
+struct ProducerTopicBuffer {
+    var items: [BufferedObject] = []
+    var oldest: ContinuousClock.Instant?
 }
