@@ -99,6 +99,7 @@ static const char SQL_SCHEMA_READ[] = "SELECT count(*) FROM sqlite_schema";
 /* The library's constants for streams (SQLiteSubscriber, LogDatabase, Checkpointer, Options). */
 #define STREAM_PAGE 256L             /* SQLiteSubscriber pageSize */
 #define PREFETCH_LIMIT 65536L        /* LogDatabase.prefetchLimit: objects read with their page */
+#define PAGE_BYTE_BUDGET (1L << 20)  /* LogDatabase.pageByteBudget: a page ends once it holds this much */
 #define EVICTION_BATCH 1024L         /* SQLiteSubscriber.evictionBatch */
 #define CHECKPOINT_PAGES 1000        /* Options.walAutocheckpointPages */
 #define CHECKPOINT_HARD_LIMIT (8 * CHECKPOINT_PAGES) /* a commit checkpoints itself past this */
@@ -1006,8 +1007,9 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
         check(db, sqlite3_bind_int64(select, 2, STREAM_PAGE), SQLITE_OK, SQL_PAGE);
         check(db, sqlite3_bind_int64(select, 3, PREFETCH_LIMIT), SQLITE_OK, SQL_PAGE);
         long rows = 0;
-        int rc;
-        while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+        long page_bytes = 0;
+        int rc = SQLITE_DONE;
+        while (page_bytes < PAGE_BYTE_BUDGET && (rc = sqlite3_step(select)) == SQLITE_ROW) {
             struct page_row *row = &page[rows++];
             row->seq = sqlite3_column_int64(select, 0);
             row->type = sqlite3_column_int(select, 1);
@@ -1037,9 +1039,10 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
             row->object = alloc_buffer(size);
             if (data_len > 0) memcpy(row->object, data, (size_t)data_len);
             row->evictable = evict_flag;
+            page_bytes += data_len;
             sink += (uint64_t)event_time + (uint64_t)encoding[0] + object_encoding[0];
         }
-        check(db, rc, SQLITE_DONE, SQL_PAGE);
+        if (page_bytes < PAGE_BYTE_BUDGET) check(db, rc, SQLITE_DONE, SQL_PAGE);
         rewind_stmt(db, select, SQL_PAGE);
 
         if (rows == 0) {
