@@ -23,9 +23,9 @@ extension LogDatabase {
         public var readOnly: Bool = false
         /// Overwrite deleted content with zeros (SQLite's `secure_delete`); off by default.
         public var secureDelete: Bool = false
-        /// A background thread checkpoints once the WAL holds this many pages (PASSIVE, then a
-        /// RESTART that holds writers back for at most 20 ms so the WAL starts over); a commit
-        /// checkpoints itself past 8× this. 0 turns checkpointing off.
+        /// A background thread checkpoints (PASSIVE) once the WAL holds this many pages, and past
+        /// 4× this also RESTARTs it (holding writers back for at most 20 ms of waiting, so the WAL
+        /// starts over); a commit checkpoints itself past 8× this. 0 turns checkpointing off.
         public var walAutocheckpointPages: Int = 1000
         /// Size in bytes the WAL file is truncated to after a checkpoint (`journal_size_limit`).
         public var walSizeLimit: Int = 64 << 20
