@@ -17,6 +17,28 @@ import Testing
         #expect(throws: StreamLogError.self) { try producer.send("after close", to: "t") }
     }
 
+    @Test func aCodecErrorIsThrownBySendAndLeavesTheBufferIntact() throws {
+        /// Refuses to encode negative numbers.
+        struct NonNegativeCodec: StreamCodec {
+            var encoding: String { "utf8" }
+            func encode(_ value: Int) throws -> Data {
+                guard value >= 0 else { throw StreamLogError(.codec, "\(value) is negative") }
+                return Data(String(value).utf8)
+            }
+            func decode(_ data: Data, encoding: String) throws -> Int { Int(String(decoding: data, as: UTF8.self))! }
+        }
+        let dir = try TemporaryDirectory()
+        let publisher = try SQLitePublisher(path: dir.path())
+        let producer = StreamProducer<Int>(publisher: publisher, codec: NonNegativeCodec(), options: .init(batchSize: 3))
+        try producer.send(1, to: "t")
+        let error = #expect(throws: StreamLogError.self) { try producer.send(-2, to: "t") }
+        #expect(error?.code == .codec)
+        try producer.send(3, to: "t")
+        try producer.send(4, to: "t")  // the batch of three fills here
+        #expect(try publisher.database.read(topic: "t").map { String(decoding: $0.payload!, as: UTF8.self) } == ["1", "3", "4"])
+        try producer.close(publisher: false)
+    }
+
     @Test func discardBufferedIsExplicit() throws {
         let dir = try TemporaryDirectory()
         let publisher = try SQLitePublisher(path: dir.path())
