@@ -65,13 +65,21 @@ let package = Package(
             name: "StreamLogTestVFS",
             dependencies: ["StreamLogCSQLite"]
         ),
+        // Helpers both test targets use (temporary directories, polling, finding built
+        // executables). Not a product: it is never installed.
+        .target(
+            name: "StreamLogTestSupport",
+            path: "Tests/StreamLogTestSupport"
+        ),
         .testTarget(
             name: "StreamLogTests",
-            dependencies: ["StreamLog", "StreamLogMigrations", "StreamLogTestWorker", "StreamLogTestVFS"]
+            dependencies: [
+                "StreamLog", "StreamLogMigrations", "StreamLogTestWorker", "StreamLogTestVFS", "StreamLogTestSupport",
+            ]
         ),
         .testTarget(
             name: "StreamLogCLITests",
-            dependencies: ["StreamLog", "StreamLogCLI", "StreamLogTestWorker"]
+            dependencies: ["StreamLog", "StreamLogCLI", "StreamLogTestWorker", "StreamLogTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import StreamLog
 import Testing
+import StreamLogTestSupport
 
 /// `consume` with a durable cursor, `cursors` and `seek`.
 @Suite struct ConsumeCommandTests {

@@ -1,6 +1,7 @@
 import Foundation
 import StreamLog
 import Testing
+import StreamLogTestSupport
 
 @Suite struct DatabaseFileTests {
     @Test func dbOptionWinsOverEnvironmentWhichWinsOverTheDefault() throws {

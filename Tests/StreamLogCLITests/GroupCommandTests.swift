@@ -1,6 +1,7 @@
 import Foundation
 import StreamLog
 import Testing
+import StreamLogTestSupport
 
 /// `consume --group` in parallel processes, and `dlq`.
 @Suite struct GroupCommandTests {

@@ -1,6 +1,7 @@
 import Foundation
 import StreamLog
 import Testing
+import StreamLogTestSupport
 
 @Suite struct MaintenanceCommandTests {
     @Test func gcDeletesOnlyOldUnreferencedObjects() throws {

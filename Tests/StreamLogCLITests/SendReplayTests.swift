@@ -1,6 +1,7 @@
 import Foundation
 import StreamLog
 import Testing
+import StreamLogTestSupport
 
 @Suite struct SendReplayTests {
     @Test func standardInputRoundTripsLineByLine() throws {

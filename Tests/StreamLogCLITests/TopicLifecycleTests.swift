@@ -1,6 +1,7 @@
 import Foundation
 import StreamLog
 import Testing
+import StreamLogTestSupport
 
 @Suite struct TopicLifecycleTests {
     @Test func closeIsIdempotentAndRefusesLaterSends() throws {

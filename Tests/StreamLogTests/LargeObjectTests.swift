@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StreamLog
+import StreamLogTestSupport
 
 /// Opt-in (slow, writes 1.5 GB): `STREAMLOG_LARGE_TESTS=1 swift test --filter LargeObject`.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["STREAMLOG_LARGE_TESTS"] == "1"))

@@ -1,5 +1,6 @@
 import Testing
 import StreamLog
+import StreamLogTestSupport
 
 @Suite("MetadataValue")
 struct MetadataValueTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StreamLogMigrations
 @testable import StreamLog
+import StreamLogTestSupport
 
 @Suite struct MigrationTests {
     /// The `Migrations/` folder and the list compiled into the binary must agree, file for file.

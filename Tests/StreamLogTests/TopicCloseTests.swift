@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StreamLog
+import StreamLogTestSupport
 
 @Suite struct TopicCloseTests {
     @Test func closeIsPersistentAndIdempotent() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import StreamLog
 import Testing
+import StreamLogTestSupport
 
 /// Runs `streamlog` and expects it to succeed.
 @discardableResult

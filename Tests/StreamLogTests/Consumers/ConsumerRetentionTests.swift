@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 @Suite struct ConsumerRetentionTests {
     /// Six stored objects on "t", one per event; returns their keys in seq order.

@@ -1,5 +1,6 @@
 import Foundation
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// `count` inline events whose payloads are "0", "1", … (offset by `from`).
 func numberedEvents(_ count: Int, from: Int = 0) -> [Event] {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 @Suite struct GroupProcessTests {
     @Test func aKilledMembersUnackedEventIsDeliveredAgainAndItsAckedOneNeverIs() throws {

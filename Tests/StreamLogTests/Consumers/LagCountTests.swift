@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StreamLog
+import StreamLogTestSupport
 
 /// Lag is counted from the bounds of the topic's seqs (retained seqs are contiguous): these
 /// cases pin that arithmetic against trims, the end-of-stream event and consumers left behind.

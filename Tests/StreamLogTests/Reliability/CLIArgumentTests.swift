@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// Hostile command-line arguments to the built `streamlog`, beyond what
 /// Tests/StreamLogCLITests/DatabaseFileTests.swift covers (quotes, semicolons, Unicode, a 100 kB

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// Damaged `-wal` and `-shm` files. A crash or power loss leaves a WAL whose tail is cut or torn
 /// and a stale `-shm`; SQLite cannot tell those from deliberate damage, so the answer is not an

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// Many processes on one file at once, none killed while they work: 4 producers appending as
 /// fast as they can, 4 durable fan-out consumers and a group of 4 workers, for a bounded time;

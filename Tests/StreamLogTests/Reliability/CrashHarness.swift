@@ -1,5 +1,6 @@
 import Foundation
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// Starts producer, durable fan-out consumer and group-worker processes (StreamLogTestWorker) on
 /// one file, SIGKILLs each at a random moment of every round, and after every round checks the

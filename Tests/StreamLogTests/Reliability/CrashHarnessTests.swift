@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StreamLogTestSupport
 
 /// The CI-sized crash harness run. `tools/crash-harness.sh --rounds N` runs the same test longer
 /// (STREAMLOG_CRASH_ROUNDS, STREAMLOG_CRASH_SEED).

@@ -1,5 +1,6 @@
 import Foundation
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// What the database file and the workers' logs say, checked against the crash harness's
 /// invariants. Fed incrementally, one round at a time, while no worker runs; every broken

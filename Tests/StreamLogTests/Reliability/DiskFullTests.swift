@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// A full disk during appends, claims and acks: the failing call throws `.diskFull` and writes
 /// nothing, everything committed before stays readable and `check()` passes, and once there is

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// Hostile metadata and events: what a caller may hand to `append`, and what another program may
 /// have written into the file's rows. Each is either stored and read back intact or answered

@@ -2,6 +2,7 @@ import Foundation
 import StreamLogTestVFS
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// Power loss, simulated: a workload of appends (inline and stored objects), cursor
 /// acknowledgements, group claims and acks, checkpoints and a close runs through a VFS that

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// A read-only database file or directory. Tests run as root here, and root ignores permission
 /// bits, so read-only means an immutable file (`chattr +i`) or a read-only mount; where neither

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StreamLog
+import StreamLogTestSupport
 
 /// The WAL must stay bounded while writers keep committing in turn and a reader keeps reading:
 /// a producer appending objects and a consumer evicting them, each on its own connection. A

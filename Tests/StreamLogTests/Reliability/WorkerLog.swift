@@ -1,4 +1,5 @@
 import Foundation
+import StreamLogTestSupport
 
 /// Reads a worker's log (see Tests/StreamLogTestWorker/ReliabilityRoles.swift) incrementally:
 /// each call returns the complete lines written since the last call and skips a partial last

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// How a consumer evicts the objects it fetches: in batches of seq ranges, exactly the objects it
 /// fetched, with no eviction record, and still reported as evicted afterwards.

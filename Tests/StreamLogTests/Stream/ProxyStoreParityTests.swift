@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// The cases of ProxyStore's stream test suite (`shared/proxystore-stream.md`, 1–14), on a real file.
 @Suite struct ProxyStoreParityTests {

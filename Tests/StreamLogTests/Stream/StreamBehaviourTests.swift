@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// Where StreamLog does better than ProxyStore: flushing on close, time-bounded batches,
 /// backpressure, async iteration, thread-safe proxies, wakeups across processes.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamLog
+import StreamLogTestSupport
 
 /// A subscriber's memory stays bounded by what it reads, not by how many events are waiting: its
 /// pages stop at a byte budget, and large objects are read into one buffer of their size.

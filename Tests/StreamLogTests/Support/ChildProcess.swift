@@ -1,19 +1,5 @@
 import Foundation
-
-/// Locates an executable built with the package (the test bundle sits beside it in `.build/…`).
-func builtExecutable(_ name: String) throws -> URL {
-    var candidates: [URL] = []
-    let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    candidates.append(bundleDirectory.appendingPathComponent(name))
-    candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name))
-    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    candidates.append(packageRoot.appendingPathComponent(".build/debug/\(name)"))
-    for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
-        return candidate
-    }
-    throw ChildProcessError("cannot find the built executable \(name) (looked in \(candidates.map(\.path)))")
-}
+import StreamLogTestSupport
 
 struct ChildProcessError: Error, CustomStringConvertible {
     let description: String

@@ -1,4 +1,5 @@
 import Foundation
+import StreamLogTestSupport
 
 /// Read-only and full storage for tests that run as root, which file permission bits do not stop:
 /// a small tmpfs mounted in a temporary directory (full when its size is reached, read-only after
