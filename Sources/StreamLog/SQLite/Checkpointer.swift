@@ -8,8 +8,9 @@ import StreamLogCSQLite
 /// a producer's wall time at 100-byte events). Instead, a WAL hook on each writing connection
 /// wakes this thread once the WAL holds ``threshold`` pages, and the thread checkpoints on a
 /// connection of its own: PASSIVE first, then RESTART once the WAL has reached 4× the threshold
-/// without starting over (see ``checkpoint(_:)``). If the WAL still grows past ``hardLimit`` pages (the thread cannot
-/// keep up), the committing connection checkpoints itself, as SQLite would.
+/// without starting over (see ``checkpoint(_:)``). If the WAL still grows past ``hardLimit``
+/// pages (the thread cannot keep up), the committing connection checkpoints itself, as SQLite
+/// would.
 final class Checkpointer: @unchecked Sendable {
     // @unchecked: `requested`, `requestedAt`, `inlineAt`, `stopped` and `thread` are only touched under
     // `condition`; the thread's connection is its own.

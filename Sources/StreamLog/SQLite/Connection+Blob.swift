@@ -28,11 +28,12 @@ extension Connection {
         return data
     }
 
-    /// Runs `body` with the page cache limited to 64 pages, then restores the limit (SQLite's
-    /// default, 2000 KiB): pages beyond the limit are recycled as they are released.
+    /// Runs `body` with the page cache limited to 64 pages, then restores the limit it had:
+    /// pages beyond the limit are recycled as they are released.
     func withSmallPageCache<T>(_ body: () throws -> T) throws -> T {
+        let limit = try scalarInt("PRAGMA cache_size") ?? -2000
         try execute("PRAGMA cache_size = 64")
-        defer { try? execute("PRAGMA cache_size = -2000") }
+        defer { try? execute("PRAGMA cache_size = \(limit)") }  // an integer read back from SQLite
         return try body()
     }
 }

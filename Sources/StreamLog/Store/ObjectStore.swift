@@ -139,13 +139,9 @@ public struct ObjectStore: Sendable {
     /// snapshot, so a concurrent eviction cannot cut the object short.
     @discardableResult
     public func read(_ key: ObjectKey, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String {
-        try read(key, evictable: false, chunk: chunk)
-    }
-
-    func read(_ key: ObjectKey, evictable: Bool, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String {
         try database.read { connection in
             guard let encoding = try Self.read(key, in: connection, chunk: chunk) else {
-                throw try absenceError(key, evictable: evictable, in: connection)
+                throw try absenceError(key, in: connection)
             }
             return encoding
         }
