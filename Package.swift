@@ -27,6 +27,7 @@ let package = Package(
             resources: [
                 .embedInCode("v0001_initial.sql"),
                 .embedInCode("v0002_consumers.sql"),
+                .embedInCode("v0003_objects_by_key.sql"),
                 .embedInCode("topic_table.sql"),
             ]
         ),

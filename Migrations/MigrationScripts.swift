@@ -14,6 +14,8 @@ public enum MigrationScripts {
     public static let all: [MigrationScript] = [
         MigrationScript(version: 1, fileName: "v0001_initial.sql", sql: text(PackageResources.v0001_initial_sql)),
         MigrationScript(version: 2, fileName: "v0002_consumers.sql", sql: text(PackageResources.v0002_consumers_sql)),
+        MigrationScript(
+            version: 3, fileName: "v0003_objects_by_key.sql", sql: text(PackageResources.v0003_objects_by_key_sql)),
     ]
 
     /// The template of a topic's event table; `{table}` stands for the table name.

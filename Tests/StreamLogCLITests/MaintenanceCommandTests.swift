@@ -53,7 +53,8 @@ import StreamLogTestSupport
         // --no-evict: the object of an evictable event may be gone without a trace (its consumer
         // deleted it), so only a kept object's absence is damage.
         try succeed(["send", "t", "--db", db, "--no-evict"], stdin: input(["a", "b", "c"]))
-        try sqlite3(db, "DELETE FROM objects WHERE rowid = 2")
+        // The second event's object.
+        try sqlite3(db, "DELETE FROM objects WHERE key = (SELECT key FROM topic_1 WHERE seq = 2)")
         // replay still prints the event, marking its object missing, and reports the damage.
         let replayed = try streamlog(["replay", "t", "--objects", "--db", db])
         #expect(replayed.status != 0 && replayed.stderr.contains("check"))

@@ -104,6 +104,61 @@ import StreamLogTestSupport
         #expect(try fileBytes(path) == before)
     }
 
+    /// A file written by version 2 (objects in a rowid table with a key index, values up to 4 MiB
+    /// in their row) keeps every object through v0003, whichever way each was stored.
+    @Test func version2ObjectsSurviveTheMoveToKeyedObjects() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path()
+        let small = Data("small".utf8)
+        let medium = Data((0..<(ObjectStore.rowValueLimit + 5)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let chunked = Data((0..<(ObjectStore.chunkSize + 11)).map { UInt8(truncatingIfNeeded: $0 &* 13) })
+        let keys = (0..<3).map { _ in ObjectKey.random() }
+        do {
+            let connection = try Connection(path: path, readOnly: false, create: true, busyTimeout: .seconds(1))
+            try connection.execute("PRAGMA journal_mode=WAL")
+            for script in MigrationScripts.all.prefix(2) {
+                try connection.execute("BEGIN IMMEDIATE; \(script.sql); PRAGMA user_version = \(script.version); COMMIT")
+            }
+            func insertObject(_ key: ObjectKey, size: Int, chunks: Int, data: Data?) throws {
+                try key.withBytes { keyBytes in
+                    try connection.cached(
+                        "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, 'bytes', 1, ?3, ?4)"
+                    ).run {
+                        $0.bindNoCopy(blob: keyBytes, at: 1)
+                        $0.bind(size, at: 2)
+                        $0.bind(chunks, at: 3)
+                        if let data { $0.bind(copying: data, at: 4) } else { $0.bindNull(at: 4) }
+                    }
+                }
+            }
+            try insertObject(keys[0], size: small.count, chunks: 0, data: small)
+            try insertObject(keys[1], size: medium.count, chunks: 0, data: medium)
+            try insertObject(keys[2], size: chunked.count, chunks: 2, data: nil)
+            let objectID = connection.lastInsertRowID
+            for (index, piece) in [chunked.prefix(ObjectStore.chunkSize), chunked.dropFirst(ObjectStore.chunkSize)].enumerated() {
+                try connection.cached("INSERT INTO object_chunks (object_id, idx, data) VALUES (?1, ?2, ?3)").run {
+                    $0.bind(objectID, at: 1)
+                    $0.bind(index, at: 2)
+                    $0.bind(copying: Data(piece), at: 3)
+                }
+            }
+            #expect(try connection.scalarInt("PRAGMA user_version") == 2)
+        }
+        let db = try LogDatabase(path: path)
+        #expect(try db.withConnection { try $0.scalarInt("PRAGMA user_version") } == 3)
+        #expect(try db.objects.get(keys[0]).data == small)
+        #expect(try db.objects.get(keys[1]).data == medium)
+        #expect(try db.objects.get(keys[2]).data == chunked)
+        // The 64 KiB+ value left its row for one chunk; the chunked object kept its two.
+        let chunkRows = try db.withConnection { try $0.scalarInt("SELECT count(*) FROM object_chunks") }
+        #expect(chunkRows == 3)
+        let report = try db.check()
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.objects == 3)
+        try db.objects.evict(keys[2])
+        #expect(try db.withConnection { try $0.scalarInt("SELECT count(*) FROM object_chunks") } == 1)
+    }
+
     @Test func aMissingFileIsNotCreatedWhenCreationIsOff() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path("absent.db")

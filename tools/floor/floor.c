@@ -27,6 +27,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -335,6 +336,16 @@ static char *replace_all(const char *text, const char *what, const char *with) {
 
 /* ---- database lifecycle ------------------------------------------------------------------- */
 
+/* A migration file: `v`, four digits, `_`, a name, `.sql` (MigrationScripts' naming). */
+static int is_migration(const struct dirent *entry) {
+    const char *n = entry->d_name;
+    size_t len = strlen(n);
+    if (len < 10 || n[0] != 'v' || n[5] != '_' || strcmp(n + len - 4, ".sql") != 0) return 0;
+    for (int i = 1; i <= 4; i++)
+        if (n[i] < '0' || n[i] > '9') return 0;
+    return 1;
+}
+
 /* A connection with the library's setup (LogDatabase.configure), to a new file with `create`. */
 static sqlite3 *open_connection(const struct options *opt, int create) {
     sqlite3 *db = NULL;
@@ -365,13 +376,24 @@ static sqlite3 *open_fresh(const struct options *opt) {
     remove_db_files(); /* leftovers of a previous run: every run starts from an empty file */
     sqlite3 *db = open_connection(opt, 1);
 
-    /* Migration v1 as the library applies it: one IMMEDIATE transaction recording the version. */
-    char *initial = read_text_file(opt->migrations, "v0001_initial.sql");
-    exec(db, SQL_BEGIN);
-    exec(db, initial);
-    exec(db, "PRAGMA user_version=1");
-    exec(db, SQL_COMMIT);
-    free(initial);
+    /* Every migration as the library applies it: in order, each in one IMMEDIATE transaction
+     * recording its version, so that the floor measures the library's current schema. */
+    struct dirent **entries;
+    int found = scandir(opt->migrations, &entries, is_migration, alphasort);
+    if (found < 0) die("cannot list %s: %s (use --migrations DIR)", opt->migrations, strerror(errno));
+    if (found == 0) die("no vNNNN_*.sql migrations in %s (use --migrations DIR)", opt->migrations);
+    for (int i = 0; i < found; i++) {
+        char *script = read_text_file(opt->migrations, entries[i]->d_name);
+        char version[64];
+        snprintf(version, sizeof version, "PRAGMA user_version=%d", atoi(entries[i]->d_name + 1));
+        exec(db, SQL_BEGIN);
+        exec(db, script);
+        exec(db, version);
+        exec(db, SQL_COMMIT);
+        free(script);
+        free(entries[i]);
+    }
+    free(entries);
 
     /* Topic creation: the registry row, then its table named from the row's id. */
     char sql[256];
@@ -1209,7 +1231,7 @@ static void usage(FILE *out) {
             "  --sync normal|full  PRAGMA synchronous (default normal)\n"
             "  --db PATH      database file (must not exist; removed after each run);\n"
             "                 default: a fresh file in a temporary directory\n"
-            "  --migrations DIR  folder of v0001_initial.sql and topic_table.sql\n"
+            "  --migrations DIR  folder of the vNNNN_*.sql migrations and topic_table.sql\n"
             "                 (default Migrations)\n"
             "--count, --size and --batch apply to every workload that runs: with them, select one.\n"
             "\n"

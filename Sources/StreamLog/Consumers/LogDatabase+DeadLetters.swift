@@ -133,31 +133,27 @@ extension LogDatabase {
     /// A new object with the bytes of the one under `key`, or `nil` when there is none.
     func copyObject(_ key: ObjectKey, in connection: Connection) throws -> ObjectKey? {
         let copy = ObjectKey.random()
-        let inserted = try key.withBytes { source in
+        return try key.withBytes { source in
             try copy.withBytes { target in
                 try connection.cached(
                     "INSERT INTO objects (key, size, encoding, created_at, chunks, data) "
-                        + "SELECT ?1, size, encoding, ?3, chunks, data FROM objects WHERE key = ?2 RETURNING id, chunks"
-                ).queryOne({
+                        + "SELECT ?1, size, encoding, ?3, chunks, data FROM objects WHERE key = ?2"
+                ).run {
                     $0.bindNoCopy(blob: target, at: 1)
                     $0.bindNoCopy(blob: source, at: 2)
                     $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
-                }) { (id: $0.int64(0), chunks: $0.int(1)) }
-            }
-        }
-        guard let inserted else { return nil }
-        if inserted.chunks > 0 {
-            try key.withBytes { source in
+                }
+                guard connection.changes > 0 else { return nil }
+                // A chunked object's chunks (none for one kept in its row).
                 try connection.cached(
-                    "INSERT INTO object_chunks (object_id, idx, data) "
-                        + "SELECT ?1, idx, data FROM object_chunks WHERE object_id = (SELECT id FROM objects WHERE key = ?2)"
+                    "INSERT INTO object_chunks (key, idx, data) SELECT ?1, idx, data FROM object_chunks WHERE key = ?2 ORDER BY idx"
                 ).run {
-                    $0.bind(inserted.id, at: 1)
+                    $0.bindNoCopy(blob: target, at: 1)
                     $0.bindNoCopy(blob: source, at: 2)
                 }
+                return copy
             }
         }
-        return copy
     }
 
     /// Deletes an object that nothing refers to any more (no eviction tombstone).

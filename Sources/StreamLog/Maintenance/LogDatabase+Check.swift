@@ -7,7 +7,8 @@ extension LogDatabase {
     /// end-of-stream event, last, and only in a topic marked closed; each object event has either
     /// a payload or a 16-byte key; every key into this file's store names an object that is
     /// present, recorded as evicted, or referred to by an `evict: true` event (its consumer
-    /// deletes it without a record); chunked objects add up to their size; consumer cursors,
+    /// deletes it without a record); chunked objects add up to their size and every chunk belongs to an
+    /// object; consumer cursors,
     /// group frontiers and leases (when the file has those tables) lie within their topic's seqs.
     /// Keys into stores in other files are not followed.
     ///
@@ -182,13 +183,22 @@ private struct Checker {
         try report(
             .objectChunks, topic: nil,
             sql: "SELECT key, size, chunks, CASE chunks WHEN 0 THEN coalesce(length(data), -1) "
-                + "ELSE (SELECT total(length(data)) FROM object_chunks WHERE object_id = objects.id) END AS stored, "
-                + "(SELECT count(*) FROM object_chunks WHERE object_id = objects.id) AS pieces FROM objects "
+                + "ELSE (SELECT total(length(data)) FROM object_chunks WHERE object_chunks.key = objects.key) END AS stored, "
+                + "(SELECT count(*) FROM object_chunks WHERE object_chunks.key = objects.key) AS pieces FROM objects "
                 + "WHERE stored != size OR pieces != chunks"
         ) { row in
             let key = row.withBytes(0) { $0.flatMap { ObjectKey(bytes: $0) } }
             return "object \(key.map(String.init(describing:)) ?? "?") records \(row.int64(1)) bytes in "
                 + "\(row.int64(2)) chunks but holds \(Int64(row.double(3))) bytes in \(row.int64(4)) chunks"
+        }
+        try report(
+            .objectChunks, topic: nil,
+            sql: "SELECT key, count(*) FROM object_chunks "
+                + "WHERE NOT EXISTS (SELECT 1 FROM objects WHERE objects.key = object_chunks.key) GROUP BY key"
+        ) { row in
+            let key = row.withBytes(0) { $0.flatMap { ObjectKey(bytes: $0) } }
+            return "\(row.int64(1)) chunks belong to object \(key.map(String.init(describing:)) ?? "?"), "
+                + "which is not in the store"
         }
     }
 

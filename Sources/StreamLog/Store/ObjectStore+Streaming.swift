@@ -2,13 +2,14 @@ import Foundation
 
 extension ObjectStore {
     /// Inserts an object read from `source` through `buffer`, one chunk at a time, inside the
-    /// caller's write transaction, and returns its size. Small objects keep their bytes in
-    /// `objects.data`; larger ones are split into `object_chunks`, as ``ObjectStore`` does.
+    /// caller's write transaction, and returns its size. Objects up to ``rowValueLimit`` keep
+    /// their bytes in `objects.data`; larger ones are split into `object_chunks`, as
+    /// ``ObjectStore`` does.
     static func insertStreaming(
         key: ObjectKey, encoding: String, buffer: UnsafeMutableRawBufferPointer,
         from source: (UnsafeMutableRawBufferPointer) throws -> Int, in connection: Connection
     ) throws -> Int64 {
-        // Fill the first chunk: an object that fits in it is stored whole, in one row.
+        // Fill the first chunk: an object smaller than that is stored as `insert` stores it.
         var filled = try fill(buffer, from: source)
         if filled < buffer.count {
             try insert(
@@ -16,32 +17,18 @@ extension ObjectStore {
                 in: connection)
             return Int64(filled)
         }
-        try key.withBytes { keyBytes in
-            try connection.cached(
-                "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, 0, ?2, ?3, 0, NULL)"
-            ).run {
-                $0.bindNoCopy(blob: keyBytes, at: 1)
-                $0.bind(encoding, at: 2)
-                $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
-            }
-        }
-        let objectID = connection.lastInsertRowID
-        var size: Int64 = 0
+        // Chunks first, the object's row last, once its size and chunk count are known.
+        var size = 0
         var chunks = 0
         while filled > 0 {
-            try insertChunk(
-                UnsafeRawBufferPointer(rebasing: buffer[..<filled]), index: chunks, objectID: objectID, in: connection)
-            size += Int64(filled)
+            try insertChunk(UnsafeRawBufferPointer(rebasing: buffer[..<filled]), index: chunks, key: key, in: connection)
+            size += filled
             chunks += 1
             if filled < buffer.count { break }
             filled = try fill(buffer, from: source)
         }
-        try connection.cached("UPDATE objects SET size = ?2, chunks = ?3 WHERE id = ?1").run {
-            $0.bind(objectID, at: 1)
-            $0.bind(size, at: 2)
-            $0.bind(chunks, at: 3)
-        }
-        return size
+        try insertRow(key: key, size: size, encoding: encoding, chunks: chunks, data: nil, in: connection)
+        return Int64(size)
     }
 
     /// Calls `source` until `buffer` is full or it returns 0; returns the bytes filled. Chunk

@@ -27,15 +27,22 @@ public struct StoredObject: Sendable, Hashable {
 
 /// The object store of a StreamLog file: the `objects` table, keyed by 16-byte UUIDs.
 ///
-/// Eviction is a `DELETE`. Objects larger than ``chunkSize`` are split into chunks (SQLite values
+/// Eviction is a `DELETE`. Objects up to ``rowValueLimit`` keep their bytes in their `objects`
+/// row; larger ones are stored in `object_chunks` rows of at most ``chunkSize`` bytes (SQLite values
 /// cannot exceed about 1 GB), and ``write(encoding:from:)`` / ``read(_:chunk:)`` stream them so
 /// memory stays bounded whatever the object's size.
 ///
 /// The store of the log's own file is ``LogDatabase/objects``; a store in another file is opened
 /// with ``init(path:options:)`` (it is a StreamLog file too, holding only objects).
 public struct ObjectStore: Sendable {
-    /// Objects above this size are stored in chunks of this size.
+    /// Objects above ``rowValueLimit`` are stored in chunks of at most this size.
     public static let chunkSize = 4 << 20
+
+    /// Objects up to this size keep their bytes in their `objects` row, a `WITHOUT ROWID` table
+    /// keyed by the object's key, so that storing or evicting one touches one b-tree. Larger ones
+    /// go to `object_chunks`, a rowid table: incremental blob I/O reads only rowid tables, and large
+    /// rows would bloat the key b-tree. Migration v0003 holds the same number.
+    static let rowValueLimit = 64 << 10
 
     /// The database holding the objects.
     public let database: LogDatabase
@@ -161,41 +168,87 @@ public struct ObjectStore: Sendable {
         }
     }
 
-    /// Values above this size are read with incremental blob I/O (no intermediate copy); below
-    /// it a `SELECT` is cheaper (opening a blob handle compiles a statement each time).
-    static let blobReadThreshold = 16 << 10
-
     /// Objects of this size or more are read with a small page cache.
     static let smallCacheThreshold = 256 << 10
 
     /// The whole object, read inside the caller's transaction into one buffer of its exact size;
     /// `nil` when there is none.
     static func load(_ key: ObjectKey, in connection: Connection) throws -> StoredObject? {
-        guard let header = try header(key, in: connection) else { return nil }
-        if header.chunks == 0 && header.size > blobReadThreshold {
-            // The value's overflow pages pass through the page cache (pages still in the WAL
-            // cannot be read around it). Read with a small cache, so that a large object does not
-            // fill the cache (up to 2 MB of pages nobody reads again) on top of the object itself.
-            let read = { try connection.readBlob(table: "objects", column: "data", rowID: header.id, size: header.size) }
-            let data = header.size >= smallCacheThreshold ? try connection.withSmallPageCache(read) : try read()
-            if let data { return StoredObject(data: data, encoding: header.encoding) }
+        // One lookup: a value kept in its row comes with the header.
+        var inRow: StoredObject?
+        let header = try key.withBytes { keyBytes in
+            try connection.cached("SELECT size, encoding, chunks, data FROM objects WHERE key = ?1").queryOne({
+                $0.bindNoCopy(blob: keyBytes, at: 1)
+            }) { row -> Header in
+                let header = Header(key: key, size: row.int(0), encoding: row.string(1) ?? "bytes", chunks: row.int(2))
+                if header.chunks == 0 { inRow = StoredObject(data: row.data(3) ?? Data(), encoding: header.encoding) }
+                return header
+            }
         }
-        var data = Data()
-        data.reserveCapacity(header.size)
-        try readContent(of: header, in: connection) { data.append(contentsOf: $0) }
+        guard let header else { return nil }
+        if let inRow { return inRow }
+        // The chunks' overflow pages pass through the page cache (pages still in the WAL cannot
+        // be read around it). Read with a small cache, so that a large object does not fill the
+        // cache (up to 2 MB of pages nobody reads again) on top of the object itself.
+        let read = { try readChunks(of: header, in: connection) }
+        let data = header.size >= smallCacheThreshold ? try connection.withSmallPageCache(read) : try read()
         return StoredObject(data: data, encoding: header.encoding)
+    }
+
+    /// The chunks of the object, read with incremental blob I/O straight into one buffer of the
+    /// object's size (a `SELECT` would have SQLite assemble each chunk into a buffer of its own
+    /// first, twice the object in memory at once).
+    ///
+    /// - Throws: `.corrupt` naming the key when the chunks do not add up to the recorded size.
+    private static func readChunks(of header: Header, in connection: Connection) throws -> Data {
+        var data = Data(count: header.size)
+        var offset = 0
+        var pieces = 0
+        try data.withUnsafeMutableBytes { buffer in
+            try header.key.withBytes { keyBytes in
+                try connection.cached("SELECT id, length(data) FROM object_chunks WHERE key = ?1 ORDER BY idx").queryEach({
+                    $0.bindNoCopy(blob: keyBytes, at: 1)
+                }) { row in
+                    let length = row.int(1)
+                    guard length <= buffer.count - offset,
+                        try connection.readBlob(
+                            table: "object_chunks", column: "data", rowID: row.int64(0),
+                            into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + length)]))
+                    else { throw chunkMismatch(header, in: connection) }
+                    offset += length
+                    pieces += 1
+                }
+            }
+        }
+        guard offset == header.size, pieces == header.chunks else { throw chunkMismatch(header, in: connection) }
+        return data
+    }
+
+    private static func chunkMismatch(_ header: Header, in connection: Connection) -> StreamLogError {
+        StreamLogError(
+            .corrupt,
+            "object \(header.key) in \(connection.path) records \(header.size) bytes in \(header.chunks) chunks, "
+                + "but its chunks do not hold that; run `streamlog check`")
     }
 
     /// Streams the object to `chunk` inside the caller's transaction; `nil` when there is none.
     static func read(_ key: ObjectKey, in connection: Connection, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String? {
         guard let header = try header(key, in: connection) else { return nil }
-        try readContent(of: header, in: connection, chunk: chunk)
+        let sql = header.chunks == 0
+            ? "SELECT data FROM objects WHERE key = ?1"
+            : "SELECT data FROM object_chunks WHERE key = ?1 ORDER BY idx"
+        try key.withBytes { keyBytes in
+            try connection.cached(sql).queryEach({ $0.bindNoCopy(blob: keyBytes, at: 1) }) {
+                try $0.withBytes(0) { try chunk($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
+            }
+        }
         return header.encoding
     }
 
-    /// Where an object's bytes are: its row, size, encoding and number of chunks.
+    /// What an object's row says: its size, encoding and number of chunks (0: the bytes are in
+    /// the row).
     struct Header {
-        let id: Int64
+        let key: ObjectKey
         let size: Int
         let encoding: String
         let chunks: Int
@@ -203,19 +256,9 @@ public struct ObjectStore: Sendable {
 
     static func header(_ key: ObjectKey, in connection: Connection) throws -> Header? {
         try key.withBytes { keyBytes in
-            try connection.cached("SELECT id, size, encoding, chunks FROM objects WHERE key = ?1").queryOne({
+            try connection.cached("SELECT size, encoding, chunks FROM objects WHERE key = ?1").queryOne({
                 $0.bindNoCopy(blob: keyBytes, at: 1)
-            }) { Header(id: $0.int64(0), size: $0.int(1), encoding: $0.string(2) ?? "bytes", chunks: $0.int(3)) }
-        }
-    }
-
-    /// Streams the object's bytes (its row's value, or its chunks in order) to `chunk`.
-    static func readContent(of header: Header, in connection: Connection, chunk: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let sql = header.chunks == 0
-            ? "SELECT data FROM objects WHERE id = ?1"
-            : "SELECT data FROM object_chunks WHERE object_id = ?1 ORDER BY idx"
-        try connection.cached(sql).queryEach({ $0.bind(header.id, at: 1) }) {
-            try $0.withBytes(0) { try chunk($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
+            }) { Header(key: key, size: $0.int(0), encoding: $0.string(1) ?? "bytes", chunks: $0.int(2)) }
         }
     }
 
@@ -241,24 +284,16 @@ public struct ObjectStore: Sendable {
 extension ObjectStore {
     /// Inserts one object inside the caller's write transaction, in chunks when it is large.
     static func insert(_ object: PendingObject, in connection: Connection) throws {
-        let chunked = object.data.count > chunkSize
+        let chunked = object.data.count > rowValueLimit
+        // The object's row first, so that a key already taken fails before any chunk is written.
         // No RETURNING clause: SQLite buffers RETURNING rows in a temporary b-tree, a page
         // allocation per statement that cost more than the insert itself.
-        try object.key.withBytes { keyBytes in
-            try object.data.withUnsafeBytes { bytes in
-                try connection.cached(
-                    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                ).run {
-                    $0.bindNoCopy(blob: keyBytes, at: 1)
-                    $0.bind(object.data.count, at: 2)
-                    $0.bind(object.encoding, at: 3)
-                    $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 4)
-                    $0.bind(chunked ? (object.data.count + chunkSize - 1) / chunkSize : 0, at: 5)
-                    if chunked { $0.bindNull(at: 6) } else { $0.bindNoCopy(blob: bytes, at: 6) }
-                }
-            }
+        try object.data.withUnsafeBytes { bytes in
+            try insertRow(
+                key: object.key, size: object.data.count, encoding: object.encoding,
+                chunks: chunked ? (object.data.count + chunkSize - 1) / chunkSize : 0,
+                data: chunked ? nil : bytes, in: connection)
         }
-        let objectID = connection.lastInsertRowID
         guard chunked else { return }
         try object.data.withUnsafeBytes { bytes in
             var index = 0
@@ -266,18 +301,38 @@ extension ObjectStore {
             while offset < bytes.count {
                 let end = min(offset + chunkSize, bytes.count)
                 try insertChunk(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), index: index,
-                                objectID: objectID, in: connection)
+                                key: object.key, in: connection)
                 offset = end
                 index += 1
             }
         }
     }
 
-    static func insertChunk(_ bytes: UnsafeRawBufferPointer, index: Int, objectID: Int64, in connection: Connection) throws {
-        try connection.cached("INSERT INTO object_chunks (object_id, idx, data) VALUES (?1, ?2, ?3)").run {
-            $0.bind(objectID, at: 1)
-            $0.bind(index, at: 2)
-            $0.bindNoCopy(blob: bytes, at: 3)
+    /// Inserts an object's row; `data` is `nil` for a chunked object.
+    static func insertRow(
+        key: ObjectKey, size: Int, encoding: String, chunks: Int, data: UnsafeRawBufferPointer?, in connection: Connection
+    ) throws {
+        try key.withBytes { keyBytes in
+            try connection.cached(
+                "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ).run {
+                $0.bindNoCopy(blob: keyBytes, at: 1)
+                $0.bind(size, at: 2)
+                $0.bind(encoding, at: 3)
+                $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 4)
+                $0.bind(chunks, at: 5)
+                if let data { $0.bindNoCopy(blob: data, at: 6) } else { $0.bindNull(at: 6) }
+            }
+        }
+    }
+
+    static func insertChunk(_ bytes: UnsafeRawBufferPointer, index: Int, key: ObjectKey, in connection: Connection) throws {
+        try key.withBytes { keyBytes in
+            try connection.cached("INSERT INTO object_chunks (key, idx, data) VALUES (?1, ?2, ?3)").run {
+                $0.bindNoCopy(blob: keyBytes, at: 1)
+                $0.bind(index, at: 2)
+                $0.bindNoCopy(blob: bytes, at: 3)
+            }
         }
     }
 
@@ -285,9 +340,7 @@ extension ObjectStore {
     /// there was an object.
     static func delete(_ key: ObjectKey, in connection: Connection) throws -> Bool {
         try key.withBytes { keyBytes in
-            try connection.cached(
-                "DELETE FROM object_chunks WHERE object_id = (SELECT id FROM objects WHERE key = ?1 AND chunks > 0)"
-            ).run { $0.bindNoCopy(blob: keyBytes, at: 1) }
+            try connection.cached("DELETE FROM object_chunks WHERE key = ?1").run { $0.bindNoCopy(blob: keyBytes, at: 1) }
             try connection.cached("DELETE FROM objects WHERE key = ?1").run { $0.bindNoCopy(blob: keyBytes, at: 1) }
             return connection.changes > 0
         }
@@ -300,9 +353,7 @@ extension ObjectStore {
         keysFrom keysSQL: String, mayBeChunked: Bool = true, in connection: Connection, bind: (Statement) -> Void
     ) throws -> Int {
         if mayBeChunked {
-            try connection.cached(
-                "DELETE FROM object_chunks WHERE object_id IN (SELECT id FROM objects WHERE chunks > 0 AND key IN (\(keysSQL)))"
-            ).run(bind)
+            try connection.cached("DELETE FROM object_chunks WHERE key IN (\(keysSQL))").run(bind)
         }
         try connection.cached("DELETE FROM objects WHERE key IN (\(keysSQL))").run(bind)
         return connection.changes

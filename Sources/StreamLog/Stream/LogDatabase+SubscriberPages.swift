@@ -3,8 +3,9 @@ import Foundation
 extension LogDatabase {
     /// Objects up to this size are read together with their events by subscribers, so an eager
     /// consumer needs no query per object; larger ones are fetched one at a time, keeping a
-    /// page's memory bounded.
-    static let prefetchLimit = 64 << 10
+    /// page's memory bounded. It is the largest object kept in its `objects` row (the page query
+    /// joins rows, not chunks).
+    static let prefetchLimit = ObjectStore.rowValueLimit
 
     /// A subscriber's page stops growing once its payloads and prefetched objects hold this many
     /// bytes (it always holds at least one event): 256 events of 64 KiB, or of inline payloads of

@@ -23,18 +23,31 @@ import StreamLogTestSupport
         #expect(try db.subscriberPage(topic: "huge", after: 0, limit: 256).events.count == 1)
     }
 
-    @Test func objectsAroundTheBlobReadThresholdsRoundTrip() throws {
+    @Test func objectsAroundTheRowAndChunkLimitsRoundTrip() throws {
         let dir = try TemporaryDirectory()
         let store = try LogDatabase(path: dir.path()).objects
-        let sizes = [0, 1, ObjectStore.blobReadThreshold, ObjectStore.blobReadThreshold + 1,
-                     ObjectStore.smallCacheThreshold, 1 << 20, ObjectStore.chunkSize + 3]
+        let sizes = [0, 1, ObjectStore.rowValueLimit, ObjectStore.rowValueLimit + 1, ObjectStore.smallCacheThreshold,
+                     1 << 20, ObjectStore.chunkSize, ObjectStore.chunkSize + 3]
         for size in sizes {
             let data = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ size) })
             let key = try store.put(data, encoding: "size-\(size)")
+            let chunks = try store.database.withConnection { connection in
+                try key.withBytes { bytes in
+                    try connection.cached("SELECT count(*) FROM object_chunks WHERE key = ?1").queryOne({
+                        $0.bindNoCopy(blob: bytes, at: 1)
+                    }) { $0.int(0) }
+                }
+            }
+            #expect(chunks == (size > ObjectStore.rowValueLimit ? (size + ObjectStore.chunkSize - 1) / ObjectStore.chunkSize : 0),
+                    "size \(size)")
             #expect(try store.get(key) == StoredObject(data: data, encoding: "size-\(size)"), "size \(size)")
+            var streamed = Data()
+            #expect(try store.read(key) { streamed.append(contentsOf: $0) } == "size-\(size)")
+            #expect(streamed == data, "size \(size)")
             #expect(try store.take(key) == StoredObject(data: data, encoding: "size-\(size)"), "size \(size)")
             #expect(try !store.exists(key))
         }
+        #expect(try store.database.withConnection { try $0.scalarInt("SELECT count(*) FROM object_chunks") } == 0)
         // The page cache limit is restored after a large read.
         #expect(try store.database.withConnection { try $0.scalarInt("PRAGMA cache_size") } == -2000)
     }
