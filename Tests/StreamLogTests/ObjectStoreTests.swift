@@ -112,4 +112,31 @@ import StreamLogTestSupport
         #expect(try reader.objectStore(for: event.store).get(key).data == Data("far away".utf8))
         reader.closeStores()
     }
+
+    /// Damage to a chunked object is named, not served: chunks that do not add up make `get`
+    /// throw `.corrupt`, and `check` reports them, as it does chunks left without their object.
+    @Test func damagedChunksAreReportedNotServed() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        let data = Data(repeating: 5, count: ObjectStore.rowValueLimit + 100)
+        let cut = try db.objects.put(data)
+        let orphaned = try db.objects.put(data)
+        try db.write { connection in
+            try cut.withBytes { bytes in
+                try connection.cached("UPDATE object_chunks SET data = substr(data, 1, 10) WHERE key = ?1").run {
+                    $0.bindNoCopy(blob: bytes, at: 1)
+                }
+            }
+            try orphaned.withBytes { bytes in
+                try connection.cached("DELETE FROM objects WHERE key = ?1").run { $0.bindNoCopy(blob: bytes, at: 1) }
+            }
+        }
+        let error = #expect(throws: StreamLogError.self) { try db.objects.get(cut) }
+        #expect(error?.code == .corrupt)
+        #expect(error?.message.contains("\(cut)") == true)
+        let problems = try db.check().problems.filter { $0.kind == .objectChunks }
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.contains { $0.message.contains("\(cut)") && $0.message.contains("holds 10 bytes") })
+        #expect(problems.contains { $0.message.contains("\(orphaned)") && $0.message.contains("not in the store") })
+    }
 }

@@ -199,13 +199,16 @@ import StreamLogTestSupport
         #expect(try db.lag(group: "g", topic: "t")?.events == 0)
     }
 
-    @Test func redriveReappendsWhenTheOriginalIsGoneAndKeepsStoredObjectsAlive() throws {
+    /// An object kept in its row, and one in chunks.
+    @Test(arguments: [3, ObjectStore.rowValueLimit + 1])
+    func redriveReappendsWhenTheOriginalIsGoneAndKeepsStoredObjectsAlive(size: Int) throws {
         let dir = try TemporaryDirectory()
         let db = try LogDatabase(path: dir.path())
         let key = ObjectKey.random()
+        let bytes = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ 1) })
         try db.append(
-            [.stored(key: key, size: 3, evict: false, metadata: ["kind": "photo"])],
-            objects: [PendingObject(key: key, data: Data("abc".utf8))], to: "t")
+            [.stored(key: key, size: size, evict: false, metadata: ["kind": "photo"])],
+            objects: [PendingObject(key: key, data: bytes)], to: "t")
         try db.createGroup("g", topic: "t", options: .init(maxDeliveries: 1))
         let delivery = try #require(try db.claim(group: "g", topic: "t", member: "m").first)
         try db.nack(delivery.receipt, error: "nope")
@@ -215,15 +218,17 @@ import StreamLogTestSupport
         let letter = try #require(try db.deadLetters(group: "g", topic: "t").first)
         let copy = try #require(letter.event.key)
         #expect(copy != key)
-        #expect(try db.objects.get(copy).data == Data("abc".utf8))
+        #expect(try db.objects.get(copy).data == bytes)
         #expect(letter.event.metadata["kind"] == "photo")
+        let report = try db.check()
+        #expect(report.problems.isEmpty, "\(report.problems)")
 
         #expect(try db.redrive(group: "g", topic: "t") == .init(released: 0, reappended: 1, kept: 0))
         let again = try db.claim(group: "g", topic: "t", member: "m")
         #expect(again.map(\.event.seq) == [2])
         #expect(again.first?.event.key == copy)
         #expect(again.first?.event.metadata == ["kind": "photo"])
-        #expect(try db.objects.get(copy).data == Data("abc".utf8))
+        #expect(try db.objects.get(copy).data == bytes)
         #expect(try db.deadLetters(group: "g", topic: "t").isEmpty)
     }
 
