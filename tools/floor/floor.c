@@ -9,7 +9,8 @@
  * Workloads:
  *   append    events appended in transactions of `batch` rows (the log layer's append)
  *   read      the same events read back a page at a time (the log layer's cursor read)
- *   blob      whole objects put one per transaction, then fetched by key (blob-put, blob-get)
+ *   blob      objects put one per transaction, then fetched by key one per read transaction
+ *             (blob-put, blob-get): kept in their row up to 64 KiB, in 4 MiB chunks above
  *   stream    a store-backed stream: a producer process appends objects to the file's object
  *             store with their key events, `batch` per transaction; a consumer process (fork)
  *             reads them with the subscriber's page query, copies every object out and evicts
@@ -58,12 +59,19 @@ static const char SQL_APPEND[] =
 static const char SQL_READ[] =
     "SELECT seq, type, time, evict, encoding, size, payload, key, store, metadata "
     "FROM topic_1 WHERE seq > ? ORDER BY seq LIMIT ?";
-static const char SQL_PUT[] =
-    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) "
-    "VALUES (?, ?, 'bytes', ?, 0, ?)";
-static const char SQL_GET[] = "SELECT size, encoding, chunks, data FROM objects WHERE key = ?";
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
+/* The blob workload's: ObjectStore.put (insertRow, then insertChunk per chunk of a large object)
+ * and ObjectStore.get (LogDatabase.read's deferred transaction around load, whose readChunks
+ * lists a large object's chunks and reads each with blob I/O; withSmallPageCache reads the cache
+ * size before lowering it). */
+static const char SQL_PUT[] =
+    "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_CHUNK_PUT[] = "INSERT INTO object_chunks (key, idx, data) VALUES (?1, ?2, ?3)";
+static const char SQL_BEGIN_READ[] = "BEGIN DEFERRED";
+static const char SQL_GET[] = "SELECT size, encoding, chunks, data FROM objects WHERE key = ?1";
+static const char SQL_CHUNKS[] = "SELECT id, length(data) FROM object_chunks WHERE key = ?1 ORDER BY idx";
+static const char SQL_CACHE_SIZE[] = "PRAGMA cache_size";
 /* The stream workload's: a producer's flush into the file's own store (ObjectStore.insert, then
  * LogDatabase.appendRows), the close of a topic, a subscriber's page with its small objects
  * (LogDatabase.subscriberPage) and its eviction of a seq range (LogDatabase.commitConsumption). */
@@ -95,6 +103,11 @@ static const char SQL_SCHEMA_READ[] = "SELECT count(*) FROM sqlite_schema";
 #define DEFAULT_BLOB_COUNT 200L
 #define DEFAULT_BLOB_SIZE 1048576L
 #define READ_PAGE 1000L
+/* The library's constants for objects (ObjectStore). */
+#define ROW_VALUE_LIMIT 65536L           /* rowValueLimit: larger objects are stored in chunks */
+#define CHUNK_SIZE 4194304L              /* chunkSize: the most bytes in one object_chunks row */
+#define SMALL_CACHE_THRESHOLD 262144L    /* smallCacheThreshold: read with a small page cache */
+#define SMALL_CACHE_PAGES 64             /* withSmallPageCache: PRAGMA cache_size meanwhile */
 #define DEFAULT_STREAM_COUNT 300000L
 #define DEFAULT_STREAM_BATCH 100L
 /* The library's constants for streams (SQLiteSubscriber, LogDatabase, Checkpointer, Options). */
@@ -267,8 +280,8 @@ static int64_t now_micros(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* splitmix64: fast and good enough for keys and filler bytes. Seeded with a constant so runs
- * write identical data, while keys stay as scattered in the UNIQUE index as random ones. */
+/* splitmix64: fast and good enough for the random bits of keys and for filler bytes. Seeded
+ * with a constant so that runs write identical data. */
 static uint64_t g_rng = 0x53545245414d4c47ULL;
 
 static uint64_t next_random(void) {
@@ -563,31 +576,99 @@ static void run_read(const struct options *opt, long count, long size, long page
     report("read", page, size, count, "", seconds, (double)count / seconds, "rows/s");
 }
 
-/* Whole-value objects (chunks = 0), one per transaction as the library's put, then fetched back
- * by key. */
+/* The library's object keys (ObjectKey.random, KeyGenerator.next): the UUID version 7 layout, 48
+ * bits of milliseconds since the epoch (big-endian), the version nibble 7, 12 random bits, the
+ * variant bits 10, 62 random bits, all drawn afresh for every key. Leading with the time puts
+ * every insert at the right edge of the objects b-tree, as the library's keys do; random keys
+ * would land on random pages and make the floor slower than the library. */
+static void random_key(unsigned char key[16]) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) die("clock_gettime: %s", strerror(errno));
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    uint64_t high = (ms << 16) | 0x7000 | (next_random() & 0x0FFF);
+    uint64_t low = (next_random() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+    for (int i = 0; i < 8; i++) {
+        key[i] = (unsigned char)(high >> (56 - 8 * i));
+        key[8 + i] = (unsigned char)(low >> (56 - 8 * i));
+    }
+}
+
+/* The chunks of object `object` (ObjectStore.readChunks): listed by SQL_CHUNKS, each read with
+ * incremental blob I/O (Connection.readBlob) straight into `buf` at its offset, while the listing
+ * is still stepping. Dies unless they hold exactly `size` bytes in `chunks` pieces. */
+static void read_chunks(sqlite3 *db, sqlite3_stmt *list, const unsigned char key[16], unsigned char *buf,
+                        int64_t size, int64_t chunks, long object) {
+    check(db, sqlite3_bind_blob(list, 1, key, 16, SQLITE_STATIC), SQLITE_OK, SQL_CHUNKS);
+    int64_t offset = 0, pieces = 0;
+    int rc;
+    while ((rc = sqlite3_step(list)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(list, 0);
+        int64_t length = sqlite3_column_int64(list, 1);
+        if (length > size - offset) die("%s: the chunks of object %ld exceed its %lld bytes", SQL_CHUNKS, object, (long long)size);
+        sqlite3_blob *blob = NULL;
+        check(db, sqlite3_blob_open(db, "main", "object_chunks", "data", id, 0, &blob), SQLITE_OK,
+              "sqlite3_blob_open(object_chunks.data)");
+        if (sqlite3_blob_bytes(blob) != length)
+            die("sqlite3_blob_bytes: chunk %lld of object %ld holds %d bytes, length() said %lld", (long long)id,
+                object, sqlite3_blob_bytes(blob), (long long)length);
+        if (length > 0)
+            check(db, sqlite3_blob_read(blob, buf + offset, (int)length, 0), SQLITE_OK, "sqlite3_blob_read");
+        check(db, sqlite3_blob_close(blob), SQLITE_OK, "sqlite3_blob_close");
+        offset += length;
+        pieces++;
+    }
+    check(db, rc, SQLITE_DONE, SQL_CHUNKS);
+    rewind_stmt(db, list, SQL_CHUNKS);
+    if (offset != size || pieces != chunks)
+        die("%s: object %ld has %lld bytes in %lld chunks, expected %lld in %lld", SQL_CHUNKS, object,
+            (long long)offset, (long long)pieces, (long long)size, (long long)chunks);
+}
+
+/* Objects of `size` bytes put one per transaction as ObjectStore.put does, then fetched back by
+ * key as ObjectStore.get does. Up to ROW_VALUE_LIMIT the bytes are in the objects row (chunks =
+ * 0); above it the row has data NULL and chunks = ceil(size / CHUNK_SIZE), and the bytes go to
+ * object_chunks rows of CHUNK_SIZE (the last one shorter), read back with blob I/O into one
+ * buffer of the object's size, under a small page cache from SMALL_CACHE_THRESHOLD on. */
 static void run_blob(const struct options *opt, long count, long size) {
     sqlite3 *db = open_fresh(opt);
     unsigned char *data = alloc_buffer(size), *copy = alloc_buffer(size);
     fill_random(data, (size_t)size);
+    int chunked = size > ROW_VALUE_LIMIT;
+    int64_t chunks = chunked ? (size + CHUNK_SIZE - 1) / CHUNK_SIZE : 0;
     unsigned char (*keys)[16] = malloc((size_t)count * sizeof *keys);
     if (keys == NULL) die("out of memory for %ld keys", count);
     sqlite3_stmt *begin = prepare(db, SQL_BEGIN);
+    sqlite3_stmt *begin_read = prepare(db, SQL_BEGIN_READ);
     sqlite3_stmt *commit = prepare(db, SQL_COMMIT);
     sqlite3_stmt *put = prepare(db, SQL_PUT);
+    sqlite3_stmt *put_chunk = prepare(db, SQL_CHUNK_PUT);
     sqlite3_stmt *get = prepare(db, SQL_GET);
+    sqlite3_stmt *list = prepare(db, SQL_CHUNKS);
 
     double start = monotonic_seconds();
     for (long i = 0; i < count; i++) {
-        uint64_t r[2] = {next_random(), next_random()};
-        memcpy(keys[i], r, 16);
+        random_key(keys[i]);
         check(db, sqlite3_step(begin), SQLITE_DONE, SQL_BEGIN);
         check(db, sqlite3_reset(begin), SQLITE_OK, SQL_BEGIN);
+        /* The row first, so that a key already taken fails before any chunk is written. */
         check(db, sqlite3_bind_blob(put, 1, keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_PUT);
         check(db, sqlite3_bind_int64(put, 2, size), SQLITE_OK, SQL_PUT);
-        check(db, sqlite3_bind_int64(put, 3, now_micros()), SQLITE_OK, SQL_PUT);
-        check(db, sqlite3_bind_blob(put, 4, data, (int)size, SQLITE_STATIC), SQLITE_OK, SQL_PUT);
+        check(db, sqlite3_bind_text(put, 3, "bytes", 5, SQLITE_STATIC), SQLITE_OK, SQL_PUT);
+        check(db, sqlite3_bind_int64(put, 4, now_micros()), SQLITE_OK, SQL_PUT);
+        check(db, sqlite3_bind_int64(put, 5, chunks), SQLITE_OK, SQL_PUT);
+        if (chunked) check(db, sqlite3_bind_null(put, 6), SQLITE_OK, SQL_PUT);
+        else check(db, sqlite3_bind_blob(put, 6, data, (int)size, SQLITE_STATIC), SQLITE_OK, SQL_PUT);
         check(db, sqlite3_step(put), SQLITE_DONE, SQL_PUT);
         rewind_stmt(db, put, SQL_PUT);
+        for (long offset = 0, idx = 0; chunked && offset < size; offset += CHUNK_SIZE, idx++) {
+            long length = size - offset < CHUNK_SIZE ? size - offset : CHUNK_SIZE;
+            check(db, sqlite3_bind_blob(put_chunk, 1, keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_CHUNK_PUT);
+            check(db, sqlite3_bind_int64(put_chunk, 2, idx), SQLITE_OK, SQL_CHUNK_PUT);
+            check(db, sqlite3_bind_blob(put_chunk, 3, data + offset, (int)length, SQLITE_STATIC), SQLITE_OK,
+                  SQL_CHUNK_PUT);
+            check(db, sqlite3_step(put_chunk), SQLITE_DONE, SQL_CHUNK_PUT);
+            rewind_stmt(db, put_chunk, SQL_CHUNK_PUT);
+        }
         check(db, sqlite3_step(commit), SQLITE_DONE, SQL_COMMIT);
         check(db, sqlite3_reset(commit), SQLITE_OK, SQL_COMMIT);
     }
@@ -596,26 +677,58 @@ static void run_blob(const struct options *opt, long count, long size) {
     uint64_t sink = 0;
     start = monotonic_seconds();
     for (long i = 0; i < count; i++) {
+        /* One snapshot for the row and its chunks, so that an eviction cannot cut the object. */
+        check(db, sqlite3_step(begin_read), SQLITE_DONE, SQL_BEGIN_READ);
+        check(db, sqlite3_reset(begin_read), SQLITE_OK, SQL_BEGIN_READ);
+        /* One lookup: a value kept in its row comes with the header. As the library's queryOne,
+         * one step, then reset before the chunks are read. */
         check(db, sqlite3_bind_blob(get, 1, keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_GET);
         check(db, sqlite3_step(get), SQLITE_ROW, SQL_GET); /* no row: the object is missing */
         int64_t got_size = sqlite3_column_int64(get, 0);
         const unsigned char *encoding = sqlite3_column_text(get, 1);
-        int64_t chunks = sqlite3_column_int64(get, 2);
-        const void *blob = sqlite3_column_blob(get, 3);
-        int blob_len = sqlite3_column_bytes(get, 3);
-        if (got_size != size || blob_len != size || chunks != 0 || encoding == NULL)
+        int64_t got_chunks = sqlite3_column_int64(get, 2);
+        int in_row = sqlite3_column_type(get, 3) != SQLITE_NULL;
+        if (got_size != size || got_chunks != chunks || encoding == NULL || in_row == chunked)
             die("%s: unexpected object %ld", SQL_GET, i);
-        if (blob_len > 0) memcpy(copy, blob, (size_t)blob_len);
-        sink += (uint64_t)chunks + copy[0];
-        check(db, sqlite3_step(get), SQLITE_DONE, SQL_GET);
+        if (in_row) {
+            const void *blob = sqlite3_column_blob(get, 3);
+            int blob_len = sqlite3_column_bytes(get, 3);
+            if (blob_len != size) die("%s: object %ld holds %d bytes in its row, expected %ld", SQL_GET, i, blob_len, size);
+            if (blob_len > 0) memcpy(copy, blob, (size_t)blob_len);
+        }
         rewind_stmt(db, get, SQL_GET);
+        if (chunked && size >= SMALL_CACHE_THRESHOLD) {
+            /* withSmallPageCache: a large object's overflow pages must not fill the page cache. The
+             * library reads the limit with a statement of its own and sets it with sqlite3_exec. */
+            sqlite3_stmt *cache = prepare(db, SQL_CACHE_SIZE);
+            check(db, sqlite3_step(cache), SQLITE_ROW, SQL_CACHE_SIZE);
+            long long limit = sqlite3_column_int64(cache, 0);
+            check(db, sqlite3_reset(cache), SQLITE_OK, SQL_CACHE_SIZE);
+            finalize(db, cache, SQL_CACHE_SIZE);
+            char sql[64];
+            snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", SMALL_CACHE_PAGES);
+            exec(db, sql);
+            read_chunks(db, list, keys[i], copy, size, chunks, i);
+            snprintf(sql, sizeof sql, "PRAGMA cache_size = %lld", limit);
+            exec(db, sql);
+        } else if (chunked) {
+            read_chunks(db, list, keys[i], copy, size, chunks, i);
+        }
+        check(db, sqlite3_step(commit), SQLITE_DONE, SQL_COMMIT);
+        check(db, sqlite3_reset(commit), SQLITE_OK, SQL_COMMIT);
+        sink += (uint64_t)got_chunks + copy[0];
     }
     double get_seconds = monotonic_seconds() - start;
     g_sink = sink;
+    /* Untimed: the last object read back is the one written, its chunks in order. */
+    if (count > 0 && memcmp(copy, data, (size_t)size) != 0) die("%s: object %ld read back differs", SQL_GET, count - 1);
 
+    finalize(db, list, SQL_CHUNKS);
     finalize(db, get, SQL_GET);
+    finalize(db, put_chunk, SQL_CHUNK_PUT);
     finalize(db, put, SQL_PUT);
     finalize(db, commit, SQL_COMMIT);
+    finalize(db, begin_read, SQL_BEGIN_READ);
     finalize(db, begin, SQL_BEGIN);
     close_and_remove(db);
     free(keys);
@@ -1221,7 +1334,8 @@ static void usage(FILE *out) {
             "  --count N      events or objects; defaults: append %ld (%ld at batch 1), read %ld,\n"
             "                 blob %ld, stream %ld\n"
             "  --size BYTES   payload size; defaults: events and stream objects %ld, blobs %ld;\n"
-            "                 stream objects: at most %ld (read with their page)\n"
+            "                 stream objects: at most %ld (read with their page);\n"
+            "                 blobs over %ld bytes are stored in chunks of up to %ld\n"
             "  --batch N      append: rows per transaction (default: runs %ld, then 1);\n"
             "                 read: rows per page (default %ld);\n"
             "                 stream: objects per producer transaction (default %ld)\n"
@@ -1246,7 +1360,7 @@ static void usage(FILE *out) {
             "producer's first transaction to the consumer's eviction of the last object.\n",
             DEFAULT_APPEND_COUNT, DEFAULT_APPEND_SINGLE_COUNT, DEFAULT_APPEND_COUNT,
             DEFAULT_BLOB_COUNT, DEFAULT_STREAM_COUNT, DEFAULT_EVENT_SIZE, DEFAULT_BLOB_SIZE,
-            PREFETCH_LIMIT, DEFAULT_BATCH, READ_PAGE, DEFAULT_STREAM_BATCH, STREAM_PAGE, EVICTION_BATCH,
+            PREFETCH_LIMIT, ROW_VALUE_LIMIT, CHUNK_SIZE, DEFAULT_BATCH, READ_PAGE, DEFAULT_STREAM_BATCH, STREAM_PAGE, EVICTION_BATCH,
             CHECKPOINT_PAGES);
 }
 
