@@ -59,7 +59,11 @@ private func produceUntilKilled(
         let roll = random.next(below: 100)
         let count = roll < 75 ? 1 + random.next(below: 4)
             : roll < 97 ? 5 + random.next(below: 20) : 25 + random.next(below: 100)
-        let padding = random.next(below: 5) == 0 ? 1 + random.next(below: 16_000) : random.next(below: 64)
+        // Mostly small objects, some of several pages, and a few either side of the 64 KiB row
+        // limit of the object store (larger ones are stored in chunks).
+        let sizeRoll = random.next(below: 100)
+        let padding = sizeRoll < 80 ? random.next(below: 64)
+            : sizeRoll < 97 ? 1 + random.next(below: 16_000) : 60_000 + random.next(below: 10_000)
         log.write("begin \(batch) \(index) \(count)")
         var events: [Event] = []
         for offset in 0..<count {
