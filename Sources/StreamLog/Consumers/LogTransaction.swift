@@ -61,7 +61,7 @@ extension LogDatabase {
         public func append(_ events: [Event], objects: [PendingObject] = [], to topic: String) throws -> ClosedRange<Int64>? {
             try checkOpen()
             try validateBatch(events, topic: topic)
-            for object in objects { try ObjectStore.insert(object, in: connection) }
+            try ObjectStore.insert(objects, in: connection)
             guard !events.isEmpty else { return nil }
             let record = try database.topicRecord(topic, create: true, in: connection)!
             return try database.appendRows(events, to: record, in: connection)

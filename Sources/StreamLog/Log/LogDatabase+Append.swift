@@ -27,9 +27,7 @@ extension LogDatabase {
         }
         guard !events.isEmpty || !objects.isEmpty else { return nil }
         return try write { connection in
-            for object in objects {
-                try ObjectStore.insert(object, in: connection)
-            }
+            try ObjectStore.insert(objects, in: connection)
             guard !events.isEmpty else { return nil }
             let record = try topicRecord(topic, create: true, in: connection)!
             return try appendRows(events, to: record, in: connection)

@@ -27,7 +27,8 @@ extension ObjectStore {
             if filled < buffer.count { break }
             filled = try fill(buffer, from: source)
         }
-        try insertRow(key: key, size: size, encoding: encoding, chunks: chunks, data: nil, in: connection)
+        try insertRow(
+            key: key, size: size, encoding: encoding, chunks: chunks, data: nil, using: connection.cached(insertRowSQL))
         return Int64(size)
     }
 

@@ -80,7 +80,7 @@ public struct ObjectStore: Sendable {
     /// Stores every object in one transaction, under the keys they carry.
     public func putBatch(_ objects: [PendingObject]) throws {
         try database.write { connection in
-            for object in objects { try Self.insert(object, in: connection) }
+            try Self.insert(objects, in: connection)
         }
     }
 
@@ -284,38 +284,53 @@ public struct ObjectStore: Sendable {
 extension ObjectStore {
     /// Inserts one object inside the caller's write transaction, in chunks when it is large.
     static func insert(_ object: PendingObject, in connection: Connection) throws {
-        let chunked = object.data.count > rowValueLimit
-        // The object's row first, so that a key already taken fails before any chunk is written.
-        // No RETURNING clause: SQLite buffers RETURNING rows in a temporary b-tree, a page
-        // allocation per statement that cost more than the insert itself.
-        try object.data.withUnsafeBytes { bytes in
-            try insertRow(
-                key: object.key, size: object.data.count, encoding: object.encoding,
-                chunks: chunked ? (object.data.count + chunkSize - 1) / chunkSize : 0,
-                data: chunked ? nil : bytes, in: connection)
-        }
-        guard chunked else { return }
-        try object.data.withUnsafeBytes { bytes in
-            var index = 0
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(offset + chunkSize, bytes.count)
-                try insertChunk(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), index: index,
-                                key: object.key, in: connection)
-                offset = end
-                index += 1
+        try insert(CollectionOfOne(object), in: connection)
+    }
+
+    /// Inserts objects inside the caller's write transaction, each in chunks when it is large.
+    ///
+    /// The row statement is looked up once for them all: the statement cache hashes the SQL text,
+    /// and looking it up per object cost about 1,000 instructions each (callgrind: 4 % of a
+    /// store-backed `streamlog send` of 100-byte lines).
+    static func insert(_ objects: some Collection<PendingObject>, in connection: Connection) throws {
+        guard !objects.isEmpty else { return }
+        let insertRow = try connection.cached(insertRowSQL)
+        for object in objects {
+            let chunked = object.data.count > rowValueLimit
+            // The object's row first, so that a key already taken fails before any chunk is
+            // written. No RETURNING clause: SQLite buffers RETURNING rows in a temporary b-tree,
+            // a page allocation per statement that cost more than the insert itself.
+            try object.data.withUnsafeBytes { bytes in
+                try Self.insertRow(
+                    key: object.key, size: object.data.count, encoding: object.encoding,
+                    chunks: chunked ? (object.data.count + chunkSize - 1) / chunkSize : 0,
+                    data: chunked ? nil : bytes, using: insertRow)
+            }
+            guard chunked else { continue }
+            try object.data.withUnsafeBytes { bytes in
+                var index = 0
+                var offset = 0
+                while offset < bytes.count {
+                    let end = min(offset + chunkSize, bytes.count)
+                    try insertChunk(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), index: index,
+                                    key: object.key, in: connection)
+                    offset = end
+                    index += 1
+                }
             }
         }
     }
 
-    /// Inserts an object's row; `data` is `nil` for a chunked object.
+    static let insertRowSQL =
+        "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+
+    /// Inserts an object's row with `statement` (``insertRowSQL``); `data` is `nil` for a
+    /// chunked object.
     static func insertRow(
-        key: ObjectKey, size: Int, encoding: String, chunks: Int, data: UnsafeRawBufferPointer?, in connection: Connection
+        key: ObjectKey, size: Int, encoding: String, chunks: Int, data: UnsafeRawBufferPointer?, using statement: Statement
     ) throws {
         try key.withBytes { keyBytes in
-            try connection.cached(
-                "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-            ).run {
+            try statement.run {
                 $0.bindNoCopy(blob: keyBytes, at: 1)
                 $0.bind(size, at: 2)
                 $0.bind(encoding, at: 3)
