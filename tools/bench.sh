@@ -60,6 +60,7 @@ for i in $(seq "$repeat"); do
     run "$bin" bench stream --count "$stream1" --size 100 --batch 1 --placement "$placement"
     run "$bin" bench stream --count "$kib" --size 10240 --batch 100 --placement "$placement"
   done
+  run bash "$root/tools/floor.sh" --workload stream --count "$mib" --size 1048576 --batch 1
   run "$bin" bench stream --count "$mib" --size 1048576 --batch 1 --placement store
   run "$bin" bench latency --samples "$samples" --idle-seconds "$idle"
   # Groups.

@@ -12,9 +12,11 @@
  *   blob      objects put one per transaction, then fetched by key one per read transaction
  *             (blob-put, blob-get): kept in their row up to 64 KiB, in 4 MiB chunks above
  *   stream    a store-backed stream: a producer process appends objects to the file's object
- *             store with their key events, `batch` per transaction; a consumer process (fork)
- *             reads them with the subscriber's page query, copies every object out and evicts
- *             them in seq ranges; the library's WAL hook, background checkpoint thread and
+ *             store with their key events, `batch` per transaction (in 4 MiB chunks above
+ *             64 KiB); a consumer process (fork) reads them with the subscriber's page query,
+ *             copies every object out (up to 64 KiB with its page, larger ones fetched one by
+ *             one, each in a read transaction, as the library's) and evicts them in seq ranges
+ *             (with their chunks); the library's WAL hook, background checkpoint thread and
  *             busy handler on both sides
  *
  * Each measurement prints one line:
@@ -72,9 +74,11 @@ static const char SQL_BEGIN_READ[] = "BEGIN DEFERRED";
 static const char SQL_GET[] = "SELECT size, encoding, chunks, data FROM objects WHERE key = ?1";
 static const char SQL_CHUNKS[] = "SELECT id, length(data) FROM object_chunks WHERE key = ?1 ORDER BY idx";
 static const char SQL_CACHE_SIZE[] = "PRAGMA cache_size";
-/* The stream workload's: a producer's flush into the file's own store (ObjectStore.insert, then
- * LogDatabase.appendRows), the close of a topic, a subscriber's page with its small objects
- * (LogDatabase.subscriberPage) and its eviction of a seq range (LogDatabase.commitConsumption). */
+/* The stream workload's: a producer's flush into the file's own store (ObjectStore.insert, with
+ * SQL_CHUNK_PUT for a large object, then LogDatabase.appendRows), the close of a topic, a
+ * subscriber's page with its small objects (LogDatabase.subscriberPage; a large object is fetched
+ * on its own with the blob workload's SQL_BEGIN_READ, SQL_GET and SQL_CHUNKS) and its eviction of
+ * a seq range (LogDatabase.commitConsumption: the chunks first once a large object was fetched). */
 static const char SQL_OBJECT_PUT[] =
     "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char SQL_EVENT[] =
@@ -87,6 +91,9 @@ static const char SQL_PAGE[] =
     "o.data, o.encoding FROM topic_1 t LEFT JOIN objects o "
     "ON t.key IS NOT NULL AND t.store IS NULL AND t.size <= ?3 AND o.key = t.key AND o.chunks = 0 "
     "WHERE t.seq > ?1 ORDER BY t.seq LIMIT ?2";
+static const char SQL_EVICT_CHUNKS[] =
+    "DELETE FROM object_chunks WHERE key IN (SELECT key FROM topic_1 WHERE seq BETWEEN ?1 AND ?2 "
+    "AND evict = 1 AND key IS NOT NULL AND store IS NULL)";
 static const char SQL_EVICT[] =
     "DELETE FROM objects WHERE key IN (SELECT key FROM topic_1 WHERE seq BETWEEN ?1 AND ?2 "
     "AND evict = 1 AND key IS NOT NULL AND store IS NULL)";
@@ -598,6 +605,33 @@ static void random_key(unsigned char key[16]) {
     }
 }
 
+/* The number of object_chunks rows of an object of `size` bytes: 0 up to ROW_VALUE_LIMIT (the
+ * bytes are in its objects row), else ceil(size / CHUNK_SIZE) (ObjectStore.insert). */
+static int64_t object_chunks(long size) {
+    return size > ROW_VALUE_LIMIT ? (size + CHUNK_SIZE - 1) / CHUNK_SIZE : 0;
+}
+
+/* withSmallPageCache: a large object's overflow pages, read or deleted, must not fill the page
+ * cache. The library reads the limit with a statement of its own (prepared each time) and sets
+ * it with sqlite3_exec; lower_page_cache returns the limit for restore_page_cache. */
+static long long lower_page_cache(sqlite3 *db) {
+    sqlite3_stmt *cache = prepare(db, SQL_CACHE_SIZE);
+    check(db, sqlite3_step(cache), SQLITE_ROW, SQL_CACHE_SIZE);
+    long long limit = sqlite3_column_int64(cache, 0);
+    check(db, sqlite3_reset(cache), SQLITE_OK, SQL_CACHE_SIZE);
+    finalize(db, cache, SQL_CACHE_SIZE);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", SMALL_CACHE_PAGES);
+    exec(db, sql);
+    return limit;
+}
+
+static void restore_page_cache(sqlite3 *db, long long limit) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = %lld", limit);
+    exec(db, sql);
+}
+
 /* The chunks of object `object` (ObjectStore.readChunks): listed by SQL_CHUNKS, each read with
  * incremental blob I/O (Connection.readBlob) straight into `buf` at its offset, while the listing
  * is still stepping. Dies unless they hold exactly `size` bytes in `chunks` pieces. */
@@ -644,8 +678,8 @@ static void run_blob(const struct options *opt, long count, long size) {
     sqlite3 *db = open_stream_connection(opt);
     unsigned char *data = alloc_buffer(size), *copy = alloc_buffer(size);
     fill_random(data, (size_t)size);
-    int chunked = size > ROW_VALUE_LIMIT;
-    int64_t chunks = chunked ? (size + CHUNK_SIZE - 1) / CHUNK_SIZE : 0;
+    int64_t chunks = object_chunks(size);
+    int chunked = chunks > 0;
     unsigned char (*keys)[16] = malloc((size_t)count * sizeof *keys);
     if (keys == NULL) die("out of memory for %ld keys", count);
     sqlite3_stmt *begin = prepare(db, SQL_BEGIN);
@@ -709,19 +743,9 @@ static void run_blob(const struct options *opt, long count, long size) {
         }
         rewind_stmt(db, get, SQL_GET);
         if (chunked && size >= SMALL_CACHE_THRESHOLD) {
-            /* withSmallPageCache: a large object's overflow pages must not fill the page cache. The
-             * library reads the limit with a statement of its own and sets it with sqlite3_exec. */
-            sqlite3_stmt *cache = prepare(db, SQL_CACHE_SIZE);
-            check(db, sqlite3_step(cache), SQLITE_ROW, SQL_CACHE_SIZE);
-            long long limit = sqlite3_column_int64(cache, 0);
-            check(db, sqlite3_reset(cache), SQLITE_OK, SQL_CACHE_SIZE);
-            finalize(db, cache, SQL_CACHE_SIZE);
-            char sql[64];
-            snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", SMALL_CACHE_PAGES);
-            exec(db, sql);
+            long long limit = lower_page_cache(db);
             read_chunks(db, list, keys[i], copy, size, chunks, i);
-            snprintf(sql, sizeof sql, "PRAGMA cache_size = %lld", limit);
-            exec(db, sql);
+            restore_page_cache(db, limit);
         } else if (chunked) {
             read_chunks(db, list, keys[i], copy, size, chunks, i);
         }
@@ -996,18 +1020,20 @@ static struct consumer_report read_report(int fd, int kind) {
 /* The producer: StreamProducer flushing to the file's own store (SQLitePublisher). */
 struct producer {
     sqlite3 *db;
-    sqlite3_stmt *begin, *commit, *put, *reserve, *reserved, *event, *is_closed, *close;
+    sqlite3_stmt *begin, *commit, *put, *put_chunk, *reserve, *reserved, *event, *is_closed, *close;
     const unsigned char *data;
     long size;
+    int64_t chunks; /* 0: each object is kept in its row; else the chunks of every object */
     int evict;
     unsigned char (*keys)[16];
     int64_t next_seq;
 };
 
 /* One flush (LogDatabase.append(_:objects:to:)): the batch's objects, then its seqs, then its
- * events, in one transaction. With `end_of_stream`, the end-of-stream event comes last and closes
- * the topic; with no objects too, this is LogDatabase.closeTopic, which checks first that the
- * topic is open. */
+ * events, in one transaction. An object over ROW_VALUE_LIMIT is its row with data NULL followed
+ * by its chunks, as ObjectStore.insert writes it. With `end_of_stream`, the end-of-stream event
+ * comes last and closes the topic; with no objects too, this is LogDatabase.closeTopic, which
+ * checks first that the topic is open. */
 static void flush_batch(struct producer *p, long objects, int end_of_stream) {
     sqlite3 *db = p->db;
     begin_immediate(db, p->begin);
@@ -1025,10 +1051,22 @@ static void flush_batch(struct producer *p, long objects, int end_of_stream) {
         check(db, sqlite3_bind_int64(p->put, 2, p->size), SQLITE_OK, SQL_OBJECT_PUT);
         check(db, sqlite3_bind_text(p->put, 3, "bytes", 5, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
         check(db, sqlite3_bind_int64(p->put, 4, now_micros()), SQLITE_OK, SQL_OBJECT_PUT);
-        check(db, sqlite3_bind_int64(p->put, 5, 0), SQLITE_OK, SQL_OBJECT_PUT);
-        check(db, sqlite3_bind_blob(p->put, 6, p->data, (int)p->size, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
+        check(db, sqlite3_bind_int64(p->put, 5, p->chunks), SQLITE_OK, SQL_OBJECT_PUT);
+        if (p->chunks > 0) check(db, sqlite3_bind_null(p->put, 6), SQLITE_OK, SQL_OBJECT_PUT);
+        else check(db, sqlite3_bind_blob(p->put, 6, p->data, (int)p->size, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
         check(db, sqlite3_step(p->put), SQLITE_DONE, SQL_OBJECT_PUT);
         rewind_stmt(db, p->put, SQL_OBJECT_PUT);
+        /* The row first (a key already taken fails before any chunk is written), then its chunks
+         * of CHUNK_SIZE, the last one shorter (insertChunk). */
+        for (long offset = 0, idx = 0; p->chunks > 0 && offset < p->size; offset += CHUNK_SIZE, idx++) {
+            long length = p->size - offset < CHUNK_SIZE ? p->size - offset : CHUNK_SIZE;
+            check(db, sqlite3_bind_blob(p->put_chunk, 1, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_CHUNK_PUT);
+            check(db, sqlite3_bind_int64(p->put_chunk, 2, idx), SQLITE_OK, SQL_CHUNK_PUT);
+            check(db, sqlite3_bind_blob(p->put_chunk, 3, p->data + offset, (int)length, SQLITE_STATIC), SQLITE_OK,
+                  SQL_CHUNK_PUT);
+            check(db, sqlite3_step(p->put_chunk), SQLITE_DONE, SQL_CHUNK_PUT);
+            rewind_stmt(db, p->put_chunk, SQL_CHUNK_PUT);
+        }
     }
 
     long rows = objects + (end_of_stream ? 1 : 0);
@@ -1080,26 +1118,55 @@ static void flush_batch(struct producer *p, long objects, int end_of_stream) {
     commit_transaction(db, p->commit);
 }
 
-/* The eviction run not yet committed: every evictable object of seqs first...last was read. */
+/* The eviction run not yet committed: every evictable object of seqs first...last was read.
+ * `may_be_chunked` once an object of it was fetched on its own (EvictionRun.mayBeChunked): its
+ * objects may have chunks, `chunks` of them in all. */
 struct eviction_run {
     int64_t first, last;
     long objects;
+    int may_be_chunked;
+    int64_t chunks;
 };
 
-/* One transaction deleting the run's objects (commitConsumption). Every object was read whole
- * with its page, so the object_chunks statement is skipped, as the library does. */
-static void commit_evictions(sqlite3 *db, sqlite3_stmt *begin, sqlite3_stmt *evict, sqlite3_stmt *commit,
-                             struct eviction_run *run) {
-    begin_immediate(db, begin);
-    check(db, sqlite3_bind_int64(evict, 1, run->first), SQLITE_OK, SQL_EVICT);
-    check(db, sqlite3_bind_int64(evict, 2, run->last), SQLITE_OK, SQL_EVICT);
-    check(db, sqlite3_step(evict), SQLITE_DONE, SQL_EVICT);
+/* The consumer's connection and statements, and the one buffer its large objects are read into. */
+struct consumer {
+    sqlite3 *db;
+    sqlite3_stmt *select, *version, *begin, *commit, *evict, *evict_chunks, *begin_read, *get, *list;
+    unsigned char *object;   /* NULL unless the objects are too large for the page */
+    long size;
+    int64_t chunks;
+};
+
+/* One transaction deleting the run's objects (commitConsumption). A run of objects read whole
+ * with their page skips the object_chunks statement, as the library does; a run with a fetched
+ * object deletes the chunks first, under a small page cache (deleting a large object reads its
+ * overflow pages for their links). */
+static void commit_evictions(struct consumer *c, struct eviction_run *run) {
+    sqlite3 *db = c->db;
+    begin_immediate(db, c->begin);
+    long long limit = run->may_be_chunked ? lower_page_cache(db) : 0;
+    if (run->may_be_chunked) {
+        check(db, sqlite3_bind_int64(c->evict_chunks, 1, run->first), SQLITE_OK, SQL_EVICT_CHUNKS);
+        check(db, sqlite3_bind_int64(c->evict_chunks, 2, run->last), SQLITE_OK, SQL_EVICT_CHUNKS);
+        check(db, sqlite3_step(c->evict_chunks), SQLITE_DONE, SQL_EVICT_CHUNKS);
+        if (sqlite3_changes(db) != run->chunks)
+            die("%s: deleted %d chunks of seqs %lld...%lld, expected %lld", SQL_EVICT_CHUNKS, sqlite3_changes(db),
+                (long long)run->first, (long long)run->last, (long long)run->chunks);
+        rewind_stmt(db, c->evict_chunks, SQL_EVICT_CHUNKS);
+    }
+    check(db, sqlite3_bind_int64(c->evict, 1, run->first), SQLITE_OK, SQL_EVICT);
+    check(db, sqlite3_bind_int64(c->evict, 2, run->last), SQLITE_OK, SQL_EVICT);
+    check(db, sqlite3_step(c->evict), SQLITE_DONE, SQL_EVICT);
     if (sqlite3_changes(db) != run->objects)
         die("%s: deleted %d objects of seqs %lld...%lld, expected %ld", SQL_EVICT, sqlite3_changes(db),
             (long long)run->first, (long long)run->last, run->objects);
-    rewind_stmt(db, evict, SQL_EVICT);
-    commit_transaction(db, commit);
+    rewind_stmt(db, c->evict, SQL_EVICT);
+    /* The library restores the cache before its write transaction commits. */
+    if (run->may_be_chunked) restore_page_cache(db, limit);
+    commit_transaction(db, c->commit);
     run->objects = 0;
+    run->may_be_chunked = 0;
+    run->chunks = 0;
 }
 
 static int64_t data_version(sqlite3 *db, sqlite3_stmt *stmt) {
@@ -1109,16 +1176,47 @@ static int64_t data_version(sqlite3 *db, sqlite3_stmt *stmt) {
     return version;
 }
 
-/* A row of a page as the subscriber keeps it until delivery, with its object copied out. */
+/* A row of a page as the subscriber keeps it until delivery, with its object copied out, or
+ * (too large for the page) its key, to fetch the object with on delivery. */
 struct page_row {
     int64_t seq;
     int type, evictable;
-    unsigned char *object;
+    unsigned char *object; /* NULL: the object is fetched on delivery */
+    unsigned char key[16];
 };
 
+/* The fetch of an object too large for the page (SQLiteSubscriber.fetchObject, ObjectStore.get):
+ * one read transaction for its row and its chunks, the chunks read by blob I/O into c->object,
+ * under a small page cache from SMALL_CACHE_THRESHOLD on. */
+static void fetch_object(struct consumer *c, const unsigned char key[16], int64_t seq) {
+    sqlite3 *db = c->db;
+    /* One snapshot for the row and its chunks, so that an eviction cannot cut the object. */
+    check(db, sqlite3_step(c->begin_read), SQLITE_DONE, SQL_BEGIN_READ);
+    check(db, sqlite3_reset(c->begin_read), SQLITE_OK, SQL_BEGIN_READ);
+    /* As the library's queryOne: one step, then reset before the chunks are read. */
+    check(db, sqlite3_bind_blob(c->get, 1, key, 16, SQLITE_STATIC), SQLITE_OK, SQL_GET);
+    check(db, sqlite3_step(c->get), SQLITE_ROW, SQL_GET); /* no row: the object is missing */
+    int64_t got_size = sqlite3_column_int64(c->get, 0);
+    const unsigned char *encoding = sqlite3_column_text(c->get, 1);
+    int64_t got_chunks = sqlite3_column_int64(c->get, 2);
+    int in_row = sqlite3_column_type(c->get, 3) != SQLITE_NULL;
+    if (got_size != c->size || got_chunks != c->chunks || encoding == NULL || in_row)
+        die("%s: unexpected object for seq %lld", SQL_GET, (long long)seq);
+    rewind_stmt(db, c->get, SQL_GET);
+    if (c->size >= SMALL_CACHE_THRESHOLD) {
+        long long limit = lower_page_cache(db);
+        read_chunks(db, c->list, key, c->object, c->size, c->chunks, (long)seq);
+        restore_page_cache(db, limit);
+    } else {
+        read_chunks(db, c->list, key, c->object, c->size, c->chunks, (long)seq);
+    }
+    commit_transaction(db, c->commit);
+}
+
 /* The consumer process: an anonymous SQLiteSubscriber under StreamConsumer.nextObject, reading
- * to the end of stream. Its own connection, opened after the fork. Reports ready, then the time
- * the last object was read and evicted. Never returns. */
+ * to the end of stream. Its own connection, opened after the fork. Objects up to PREFETCH_LIMIT
+ * come with their page; larger ones are fetched one by one on delivery, as the library's. Reports
+ * ready, then the time the last object was read and evicted. Never returns. */
 static _Noreturn void run_consumer(const struct options *opt, int out, long size) {
     g_is_child = 1;
 #ifdef __linux__
@@ -1126,30 +1224,44 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) die("prctl: %s", strerror(errno));
     if (getppid() != g_parent) raise(SIGTERM);
 #endif
-    sqlite3 *db = open_stream_connection(opt);
-    sqlite3_stmt *select = prepare(db, SQL_PAGE);
-    sqlite3_stmt *version_stmt = prepare(db, SQL_DATA_VERSION);
-    sqlite3_stmt *begin = prepare(db, SQL_BEGIN);
-    sqlite3_stmt *commit = prepare(db, SQL_COMMIT);
-    sqlite3_stmt *evict = prepare(db, SQL_EVICT);
+    struct consumer c = {0};
+    c.db = open_stream_connection(opt);
+    sqlite3 *db = c.db;
+    c.select = prepare(db, SQL_PAGE);
+    c.version = prepare(db, SQL_DATA_VERSION);
+    c.begin = prepare(db, SQL_BEGIN);
+    c.commit = prepare(db, SQL_COMMIT);
+    c.evict = prepare(db, SQL_EVICT);
+    c.evict_chunks = prepare(db, SQL_EVICT_CHUNKS);
+    c.begin_read = prepare(db, SQL_BEGIN_READ);
+    c.get = prepare(db, SQL_GET);
+    c.list = prepare(db, SQL_CHUNKS);
+    c.size = size;
+    c.chunks = object_chunks(size);
+    /* Too large for the page (the join's t.size <= ?3 fails): every object is fetched on its own.
+     * The library makes a Data of the object's size per fetch; the floor allocates nothing per
+     * event and reads every large object into this one buffer, sized to the object. */
+    int large = size > PREFETCH_LIMIT;
+    if (large) c.object = alloc_buffer(size);
     struct page_row *page = calloc(STREAM_PAGE, sizeof *page);
     if (page == NULL) die("out of memory for a page");
     write_report(out, REPORT_READY, 0, 0);
 
     int64_t cursor = 0, last_version = -1;
-    struct eviction_run run = {0, 0, 0};
+    struct eviction_run run = {0, 0, 0, 0, 0};
     long received = 0;
     uint64_t sink = 0;
     for (int finished = 0; !finished;) {
         /* Nothing committed since the last empty read: wait. The library waits on inotify; the
          * floor spins, the best case for wakeups. */
-        int64_t version = data_version(db, version_stmt);
+        int64_t version = data_version(db, c.version);
         if (version == last_version) {
             sched_yield();
             continue;
         }
 
-        /* Read the page, copying each object out (the library makes a Data of each). */
+        /* Read the page, copying each small object out (the library makes a Data of each). */
+        sqlite3_stmt *select = c.select;
         check(db, sqlite3_bind_int64(select, 1, cursor), SQLITE_OK, SQL_PAGE);
         check(db, sqlite3_bind_int64(select, 2, STREAM_PAGE), SQLITE_OK, SQL_PAGE);
         check(db, sqlite3_bind_int64(select, 3, PREFETCH_LIMIT), SQLITE_OK, SQL_PAGE);
@@ -1179,15 +1291,21 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
                 if (key != NULL || payload != NULL) die("%s: unexpected end of stream at seq %lld", SQL_PAGE, (long long)row->seq);
                 continue;
             }
+            /* A small object is joined; a large one is not (its row has no object columns). */
             if (row->type != 0 || key_len != 16 || has_store || payload != NULL || metadata != NULL ||
-                row_size != size || encoding == NULL || !has_data || data_len != size ||
-                object_encoding == NULL || evict_flag != !opt->no_evict)
+                row_size != size || encoding == NULL || has_data == large || data_len != (large ? 0 : size) ||
+                (object_encoding == NULL) != large || evict_flag != !opt->no_evict)
                 die("%s: unexpected row at seq %lld", SQL_PAGE, (long long)row->seq);
-            row->object = alloc_buffer(size);
-            if (data_len > 0) memcpy(row->object, data, (size_t)data_len);
+            if (large) {
+                memcpy(row->key, key, 16); /* the page's statement is reset before delivery */
+            } else {
+                row->object = alloc_buffer(size);
+                if (data_len > 0) memcpy(row->object, data, (size_t)data_len);
+                sink += object_encoding[0];
+            }
             row->evictable = evict_flag;
             page_bytes += data_len;
-            sink += (uint64_t)event_time + (uint64_t)encoding[0] + object_encoding[0];
+            sink += (uint64_t)event_time + (uint64_t)encoding[0];
         }
         if (page_bytes < PAGE_BYTE_BUDGET) check(db, rc, SQLITE_DONE, SQL_PAGE);
         rewind_stmt(db, select, SQL_PAGE);
@@ -1195,11 +1313,11 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
         if (rows == 0) {
             /* Caught up: remember the version, and commit what was read meanwhile. */
             last_version = version;
-            if (run.objects > 0) commit_evictions(db, begin, evict, commit, &run);
+            if (run.objects > 0) commit_evictions(&c, &run);
             continue;
         }
 
-        /* Deliver the page. */
+        /* Deliver the page, fetching each large object as it is delivered. */
         for (long i = 0; i < rows; i++) {
             struct page_row *row = &page[i];
             cursor = row->seq;
@@ -1208,8 +1326,13 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
                 finished = 1;
                 break;
             }
-            if (size > 0) sink += row->object[0];
-            free(row->object);
+            if (large) {
+                fetch_object(&c, row->key, row->seq);
+                sink += c.object[0];
+            } else {
+                if (size > 0) sink += row->object[0];
+                free(row->object);
+            }
             received++;
             if (!row->evictable) continue;
             if (run.objects > 0 && row->seq != run.last + 1)
@@ -1218,25 +1341,35 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
             if (run.objects == 0) run.first = row->seq;
             run.last = row->seq;
             run.objects++;
+            /* Fetched on its own, not from the page: the run may hold chunks (recordEviction). */
+            if (large) {
+                run.may_be_chunked = 1;
+                run.chunks += c.chunks;
+            }
             /* A full batch, or an idle stream: the page is delivered and nobody has committed since
              * it was read (SQLiteSubscriber.fetchObject). */
-            if (run.objects >= EVICTION_BATCH || (i == rows - 1 && data_version(db, version_stmt) == version))
-                commit_evictions(db, begin, evict, commit, &run);
+            if (run.objects >= EVICTION_BATCH || (i == rows - 1 && data_version(db, c.version) == version))
+                commit_evictions(&c, &run);
         }
     }
     /* End of stream: the last evictions commit before nextObject returns nil. */
-    if (run.objects > 0) commit_evictions(db, begin, evict, commit, &run);
+    if (run.objects > 0) commit_evictions(&c, &run);
     double finished_at = monotonic_seconds();
     g_sink = sink;
     write_report(out, REPORT_DONE, received, finished_at);
 
     stop_checkpointer();
-    finalize(db, evict, SQL_EVICT);
-    finalize(db, commit, SQL_COMMIT);
-    finalize(db, begin, SQL_BEGIN);
-    finalize(db, version_stmt, SQL_DATA_VERSION);
-    finalize(db, select, SQL_PAGE);
+    finalize(db, c.list, SQL_CHUNKS);
+    finalize(db, c.get, SQL_GET);
+    finalize(db, c.begin_read, SQL_BEGIN_READ);
+    finalize(db, c.evict_chunks, SQL_EVICT_CHUNKS);
+    finalize(db, c.evict, SQL_EVICT);
+    finalize(db, c.commit, SQL_COMMIT);
+    finalize(db, c.begin, SQL_BEGIN);
+    finalize(db, c.version, SQL_DATA_VERSION);
+    finalize(db, c.select, SQL_PAGE);
     check(db, sqlite3_close(db), SQLITE_OK, "sqlite3_close");
+    free(c.object);
     free(page);
     close(out);
     _exit(0);
@@ -1277,6 +1410,7 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     p.begin = prepare(p.db, SQL_BEGIN);
     p.commit = prepare(p.db, SQL_COMMIT);
     p.put = prepare(p.db, SQL_OBJECT_PUT);
+    p.put_chunk = prepare(p.db, SQL_CHUNK_PUT);
     p.reserve = prepare(p.db, SQL_RESERVE);
     p.reserved = prepare(p.db, SQL_RESERVED);
     p.event = prepare(p.db, SQL_EVENT);
@@ -1286,6 +1420,7 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     memset(data, 0x62, (size_t)size); /* the library's benchmark payload */
     p.data = data;
     p.size = size;
+    p.chunks = object_chunks(size);
     p.evict = !opt->no_evict;
     p.keys = malloc((size_t)batch * sizeof *p.keys);
     if (p.keys == NULL) die("out of memory for %ld keys", batch);
@@ -1307,6 +1442,7 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     finalize(p.db, p.event, SQL_EVENT);
     finalize(p.db, p.reserved, SQL_RESERVED);
     finalize(p.db, p.reserve, SQL_RESERVE);
+    finalize(p.db, p.put_chunk, SQL_CHUNK_PUT);
     finalize(p.db, p.put, SQL_OBJECT_PUT);
     finalize(p.db, p.commit, SQL_COMMIT);
     finalize(p.db, p.begin, SQL_BEGIN);
@@ -1324,12 +1460,16 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     if (finish.received != count) die("the consumer read %ld objects, expected %ld", finish.received, count);
     double seconds = finish.finished_at - start;
 
-    /* Every object evicted, or with --no-evict every object kept; every event there. */
+    /* Every object evicted with its chunks, or with --no-evict every object kept; every event there. */
     sqlite3 *db = open_connection(opt, 0);
     int64_t objects = count_rows(db, "SELECT count(*) FROM objects");
+    int64_t chunks = count_rows(db, "SELECT count(*) FROM object_chunks");
     int64_t events = count_rows(db, "SELECT count(*) FROM topic_1");
     int64_t expected = opt->no_evict ? count : 0;
+    int64_t expected_chunks = expected * object_chunks(size);
     if (objects != expected) die("%lld objects left in the store after the stream, expected %lld", (long long)objects, (long long)expected);
+    if (chunks != expected_chunks)
+        die("%lld chunks left in the store after the stream, expected %lld", (long long)chunks, (long long)expected_chunks);
     if (events != count + 1) die("%lld events in the topic, expected %ld", (long long)events, count + 1);
     close_and_remove(db);
 
@@ -1346,8 +1486,9 @@ static void usage(FILE *out) {
             "  --count N      events or objects; defaults: append %ld (%ld at batch 1), read %ld,\n"
             "                 blob %ld, stream %ld\n"
             "  --size BYTES   payload size; defaults: events and stream objects %ld, blobs %ld;\n"
-            "                 stream objects: at most %ld (read with their page);\n"
-            "                 blobs over %ld bytes are stored in chunks of up to %ld\n"
+            "                 stream objects up to %ld are read with their page, larger ones\n"
+            "                 fetched one by one; objects over %ld bytes are stored in chunks\n"
+            "                 of up to %ld\n"
             "  --batch N      append: rows per transaction (default: runs %ld, then 1);\n"
             "                 read: rows per page (default %ld);\n"
             "                 stream: objects per producer transaction (default %ld)\n"
@@ -1365,8 +1506,10 @@ static void usage(FILE *out) {
             "StreamLog's store-backed stream: per transaction the producer puts `batch` objects\n"
             "into the file's object store (time-ordered keys) and appends their key events, then\n"
             "closes the topic; the consumer reads pages of %ld events joined with their objects,\n"
-            "copies each object out and deletes the objects it read in seq ranges (up to %ld per\n"
-            "transaction, or when it catches up), spinning on PRAGMA data_version while idle.\n"
+            "copies each object out (one too large for the page is fetched on its own, in a read\n"
+            "transaction, as the library's) and deletes the objects it read in seq ranges (up to\n"
+            "%ld per transaction, or when it catches up; their chunks first when they were fetched),\n"
+            "spinning on PRAGMA data_version while idle.\n"
             "Both use the library's busy handler, wal_autocheckpoint=0 and its background\n"
             "checkpoint thread (PASSIVE then RESTART once the WAL holds %d pages). Timed from the\n"
             "producer's first transaction to the consumer's eviction of the last object.\n",
@@ -1478,10 +1621,6 @@ int main(int argc, char **argv) {
     int stream = all || strcmp(opt.workload, "stream") == 0;
     long event_size = or_default(opt.size, DEFAULT_EVENT_SIZE);
     if (opt.no_evict && !stream) die("--no-evict: only the stream workload evicts");
-    /* Larger objects are not read with their page but fetched one by one (and may be chunked):
-     * a path the stream workload does not model. */
-    if (stream && event_size > PREFETCH_LIMIT)
-        die("--size: the stream workload models objects read with their page, at most %ld bytes", PREFETCH_LIMIT);
 
     if (all || strcmp(opt.workload, "append") == 0) {
         long batch = or_default(opt.batch, DEFAULT_BATCH);
