@@ -121,7 +121,14 @@ import StreamLogTestSupport
         let data = Data(repeating: 5, count: ObjectStore.rowValueLimit + 100)
         let cut = try db.objects.put(data)
         let orphaned = try db.objects.put(data)
+        let inflated = try db.objects.put(data)
         try db.write { connection in
+            // A size no chunks could hold: refused before anything is allocated for it.
+            try inflated.withBytes { bytes in
+                try connection.cached("UPDATE objects SET size = 1000000000000000 WHERE key = ?1").run {
+                    $0.bindNoCopy(blob: bytes, at: 1)
+                }
+            }
             try cut.withBytes { bytes in
                 try connection.cached("UPDATE object_chunks SET data = substr(data, 1, 10) WHERE key = ?1").run {
                     $0.bindNoCopy(blob: bytes, at: 1)
@@ -131,11 +138,13 @@ import StreamLogTestSupport
                 try connection.cached("DELETE FROM objects WHERE key = ?1").run { $0.bindNoCopy(blob: bytes, at: 1) }
             }
         }
-        let error = #expect(throws: StreamLogError.self) { try db.objects.get(cut) }
-        #expect(error?.code == .corrupt)
-        #expect(error?.message.contains("\(cut)") == true)
+        for key in [cut, inflated] {
+            let error = #expect(throws: StreamLogError.self) { try db.objects.get(key) }
+            #expect(error?.code == .corrupt)
+            #expect(error?.message.contains("\(key)") == true)
+        }
         let problems = try db.check().problems.filter { $0.kind == .objectChunks }
-        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.count == 3, "\(problems)")
         #expect(problems.contains { $0.message.contains("\(cut)") && $0.message.contains("holds 10 bytes") })
         #expect(problems.contains { $0.message.contains("\(orphaned)") && $0.message.contains("not in the store") })
     }

@@ -201,10 +201,19 @@ public struct ObjectStore: Sendable {
     ///
     /// - Throws: `.corrupt` naming the key when the chunks do not add up to the recorded size.
     private static func readChunks(of header: Header, in connection: Connection) throws -> Data {
-        var data = Data(count: header.size)
+        // A size no set of chunks could hold is damage, refused before allocating for it.
+        let capacity = header.chunks.multipliedReportingOverflow(by: chunkSize)
+        guard header.size > 0, header.chunks > 0, capacity.overflow || header.size <= capacity.partialValue else {
+            throw chunkMismatch(header, in: connection)
+        }
+        // Not zero-filled first: the chunks are checked below to cover every byte.
+        guard let base = malloc(header.size) else {
+            throw StreamLogError(.io, "out of memory reading object \(header.key) (\(header.size) bytes) from \(connection.path)")
+        }
+        let buffer = UnsafeMutableRawBufferPointer(start: base, count: header.size)
         var offset = 0
         var pieces = 0
-        try data.withUnsafeMutableBytes { buffer in
+        do {
             try header.key.withBytes { keyBytes in
                 try connection.cached("SELECT id, length(data) FROM object_chunks WHERE key = ?1 ORDER BY idx").queryEach({
                     $0.bindNoCopy(blob: keyBytes, at: 1)
@@ -219,9 +228,12 @@ public struct ObjectStore: Sendable {
                     pieces += 1
                 }
             }
+            guard offset == header.size, pieces == header.chunks else { throw chunkMismatch(header, in: connection) }
+        } catch {
+            free(base)
+            throw error
         }
-        guard offset == header.size, pieces == header.chunks else { throw chunkMismatch(header, in: connection) }
-        return data
+        return Data(bytesNoCopy: base, count: header.size, deallocator: .free)
     }
 
     private static func chunkMismatch(_ header: Header, in connection: Connection) -> StreamLogError {
