@@ -40,9 +40,10 @@ extension LogDatabase {
             try MetadataCoding.validateDepth(events[index].metadata, event: index + 1, topic: record.name)
         }
         let (first, time) = try reserveSeqs(events.count, for: record, in: connection)
-        let insert = try connection.cached(
+        let insert = try connection.cached(.appendEvent, topicID: record.id) {
             "INSERT INTO \(record.table) (seq, type, time, evict, encoding, size, payload, key, store, metadata) "
-                + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+                + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        }
         var metadataJSON: [UInt8] = []
         defer { insert.reset() }
         // Fields are read in place (`events[index].…`) rather than copying each Event, and the
@@ -86,9 +87,9 @@ extension LogDatabase {
     private func reserveSeqs(_ count: Int, for record: TopicRecord, in connection: Connection) throws -> (Int64, Timestamp) {
         // UPDATE then SELECT rather than UPDATE … RETURNING: SQLite buffers RETURNING rows in a
         // temporary b-tree, which costs more than the second statement.
-        try connection.cached(
+        try connection.cached(.reserveSeqs) {
             "UPDATE topics SET next_seq = next_seq + ?1, last_time = max(last_time, ?3) WHERE id = ?2 AND closed_at IS NULL"
-        ).run {
+        }.run {
             $0.bind(count, at: 1)
             $0.bind(record.id, at: 2)
             $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
@@ -96,7 +97,9 @@ extension LogDatabase {
         guard connection.changes == 1 else {
             throw StreamLogError(.topicClosed, "topic \(quoted(record.name)) is closed; nothing more can be sent to it")
         }
-        let reserved = try connection.cached("SELECT next_seq - ?1, last_time FROM topics WHERE id = ?2").queryOne({
+        let reserved = try connection.cached(.readReservedSeqs) {
+            "SELECT next_seq - ?1, last_time FROM topics WHERE id = ?2"
+        }.queryOne({
             $0.bind(count, at: 1)
             $0.bind(record.id, at: 2)
         }) { ($0.int64(0), Timestamp(microsecondsSinceEpoch: $0.int64(1))) }

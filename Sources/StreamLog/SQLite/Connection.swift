@@ -10,6 +10,7 @@ final class Connection {
     let path: String
     let busyTimeout: Duration
     private var cache: [String: Statement] = [:]
+    private var hotCache: [HotStatementKey: Statement] = [:]
 
     /// Opens (and with `create`, creates) the file. Performs no reads or writes of the database.
     init(path: String, readOnly: Bool, create: Bool, busyTimeout: Duration, vfs: String? = nil) throws {
@@ -36,6 +37,7 @@ final class Connection {
 
     deinit {
         cache.removeAll()
+        hotCache.removeAll()
         sqlite3_close_v2(handle)
         BusyHandler.remove(from: handle)
     }
@@ -46,6 +48,17 @@ final class Connection {
         let statement = try Statement(connection: self, sql: sql)
         cache[sql] = statement
         return statement
+    }
+
+    /// The statement `statement` of topic `topicID` (0: none), prepared from `sql` once and reused;
+    /// found by its key rather than by its text (see ``HotStatement``). `sql` must depend on
+    /// nothing but the two.
+    func cached(_ statement: HotStatement, topicID: Int64 = 0, sql: () -> String) throws -> Statement {
+        let key = HotStatementKey(statement: statement, topicID: topicID)
+        if let found = hotCache[key] { return found }
+        let prepared = try Statement(connection: self, sql: sql())
+        hotCache[key] = prepared
+        return prepared
     }
 
     /// Runs SQL text that may hold several statements and takes no parameters (schema, pragmas).

@@ -28,7 +28,7 @@ extension ObjectStore {
             filled = try fill(buffer, from: source)
         }
         try insertRow(
-            key: key, size: size, encoding: encoding, chunks: chunks, data: nil, using: connection.cached(insertRowSQL))
+            key: key, size: size, encoding: encoding, chunks: chunks, data: nil, using: insertRowStatement(in: connection))
         return Int64(size)
     }
 

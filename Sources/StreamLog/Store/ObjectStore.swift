@@ -301,12 +301,12 @@ extension ObjectStore {
 
     /// Inserts objects inside the caller's write transaction, each in chunks when it is large.
     ///
-    /// The row statement is looked up once for them all: the statement cache hashes the SQL text,
-    /// and looking it up per object cost about 1,000 instructions each (callgrind: 4 % of a
-    /// store-backed `streamlog send` of 100-byte lines).
+    /// The row statement is looked up once for them all: looking it up by its text for every
+    /// object cost about 1,000 instructions each (callgrind: 4 % of a store-backed
+    /// `streamlog send` of 100-byte lines).
     static func insert(_ objects: some Collection<PendingObject>, in connection: Connection) throws {
         guard !objects.isEmpty else { return }
-        let insertRow = try connection.cached(insertRowSQL)
+        let insertRow = try insertRowStatement(in: connection)
         for object in objects {
             let chunked = object.data.count > rowValueLimit
             // The object's row first, so that a key already taken fails before any chunk is
@@ -333,11 +333,15 @@ extension ObjectStore {
         }
     }
 
-    static let insertRowSQL =
-        "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    /// The statement ``insertRow(key:size:encoding:chunks:data:using:)`` runs.
+    static func insertRowStatement(in connection: Connection) throws -> Statement {
+        try connection.cached(.insertObjectRow) {
+            "INSERT INTO objects (key, size, encoding, created_at, chunks, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        }
+    }
 
-    /// Inserts an object's row with `statement` (``insertRowSQL``); `data` is `nil` for a
-    /// chunked object.
+    /// Inserts an object's row with `statement` (``insertRowStatement(in:)``); `data` is `nil` for
+    /// a chunked object.
     static func insertRow(
         key: ObjectKey, size: Int, encoding: String, chunks: Int, data: UnsafeRawBufferPointer?, using statement: Statement
     ) throws {
@@ -379,11 +383,28 @@ extension ObjectStore {
     static func deleteAll(
         keysFrom keysSQL: String, mayBeChunked: Bool = true, in connection: Connection, bind: (Statement) -> Void
     ) throws -> Int {
-        if mayBeChunked {
-            try connection.cached("DELETE FROM object_chunks WHERE key IN (\(keysSQL))").run(bind)
-        }
-        try connection.cached("DELETE FROM objects WHERE key IN (\(keysSQL))").run(bind)
+        try deleteAll(
+            chunks: mayBeChunked ? connection.cached(deleteChunksSQL(keysFrom: keysSQL)) : nil,
+            objects: connection.cached(deleteObjectsSQL(keysFrom: keysSQL)), in: connection, bind: bind)
+    }
+
+    /// ``deleteAll(keysFrom:mayBeChunked:in:bind:)`` with its statements at hand: `chunks`
+    /// (``deleteChunksSQL(keysFrom:)``, `nil` when no object may be chunked), then `objects`
+    /// (``deleteObjectsSQL(keysFrom:)``), of the same key query.
+    static func deleteAll(chunks: Statement?, objects: Statement, in connection: Connection, bind: (Statement) -> Void) throws -> Int {
+        try chunks?.run(bind)
+        try objects.run(bind)
         return connection.changes
+    }
+
+    /// Deletes the chunks of the objects whose keys `keysSQL` selects.
+    static func deleteChunksSQL(keysFrom keysSQL: String) -> String {
+        "DELETE FROM object_chunks WHERE key IN (\(keysSQL))"
+    }
+
+    /// Deletes the objects whose keys `keysSQL` selects.
+    static func deleteObjectsSQL(keysFrom keysSQL: String) -> String {
+        "DELETE FROM objects WHERE key IN (\(keysSQL))"
     }
 
     /// Deletes the object and its chunks and records the eviction, inside the caller's write

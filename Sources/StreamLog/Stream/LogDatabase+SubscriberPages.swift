@@ -17,11 +17,12 @@ extension LogDatabase {
     func subscriberPage(topic: String, after: Int64, limit: Int) throws -> (events: [Event], objects: [StoredObject?]) {
         try withConnection { connection in
             let record = try existingTopic(topic, in: connection)
-            let select = try connection.cached(
+            let select = try connection.cached(.subscriberPage, topicID: record.id) {
                 "SELECT t.seq, t.type, t.time, t.evict, t.encoding, t.size, t.payload, t.key, t.store, t.metadata, "
                     + "o.data, o.encoding FROM \(record.table) t LEFT JOIN objects o "
                     + "ON t.key IS NOT NULL AND t.store IS NULL AND t.size <= ?3 AND o.key = t.key AND o.chunks = 0 "
-                    + "WHERE t.seq > ?1 ORDER BY t.seq LIMIT ?2")
+                    + "WHERE t.seq > ?1 ORDER BY t.seq LIMIT ?2"
+            }
             var decoder = EventRowDecoder(topic: record.name)
             var events: [Event] = []
             var objects: [StoredObject?] = []
@@ -76,9 +77,17 @@ extension LogDatabase {
         for run in evictions {
             guard let record = try topicRecord(run.topic, create: false, in: connection) else { continue }  // deleted meanwhile
             // `record.table` comes from the integer id only; nothing user-supplied reaches the SQL.
-            let keys = "SELECT key FROM \(record.table) WHERE seq BETWEEN ?1 AND ?2 "
-                + "AND evict = 1 AND key IS NOT NULL AND store IS NULL"
-            _ = try ObjectStore.deleteAll(keysFrom: keys, mayBeChunked: run.mayBeChunked, in: connection) {
+            let keys = {
+                "SELECT key FROM \(record.table) WHERE seq BETWEEN ?1 AND ?2 "
+                    + "AND evict = 1 AND key IS NOT NULL AND store IS NULL"
+            }
+            let chunks = try run.mayBeChunked
+                ? connection.cached(.evictChunks, topicID: record.id) { ObjectStore.deleteChunksSQL(keysFrom: keys()) }
+                : nil
+            let objects = try connection.cached(.evictObjects, topicID: record.id) {
+                ObjectStore.deleteObjectsSQL(keysFrom: keys())
+            }
+            _ = try ObjectStore.deleteAll(chunks: chunks, objects: objects, in: connection) {
                 $0.bind(run.first, at: 1)
                 $0.bind(run.last, at: 2)
             }
