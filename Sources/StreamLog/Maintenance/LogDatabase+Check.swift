@@ -7,9 +7,9 @@ extension LogDatabase {
     /// end-of-stream event, last, and only in a topic marked closed; each object event has either
     /// a payload or a 16-byte key; every key into this file's store names an object that is
     /// present, recorded as evicted, or referred to by an `evict: true` event (its consumer
-    /// deletes it without a record); chunked objects add up to their size and every chunk belongs to an
-    /// object; consumer cursors,
-    /// group frontiers and leases (when the file has those tables) lie within their topic's seqs.
+    /// deletes it without a record); chunked objects add up to their size and every chunk belongs
+    /// to an object; consumer cursors, group frontiers and leases (when the file has those tables)
+    /// lie within their topic's seqs.
     /// Keys into stores in other files are not followed.
     ///
     /// - Parameter maxProblemsPerCheck: at most this many problems are listed per check and topic;
