@@ -10,10 +10,14 @@ enum DatabaseFileCheck {
     static func validate(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
-        let fileSize = (try? handle.seekToEnd()) ?? 0
-        guard fileSize > 0 else { return }
+        guard ((try? handle.seekToEnd()) ?? 0) > 0 else { return }
+        // The companion files are looked at before the header and again after the file size
+        // (see below); the header is read before the size, so a checkpoint that rewrites page 1
+        // and then grows the file cannot pair a new page count with an old size.
+        let companionsEmpty = companionsAreEmpty(path)
         try handle.seek(toOffset: 0)
         let header = [UInt8](handle.readData(ofLength: 100))
+        let fileSize = (try? handle.seekToEnd()) ?? 0
         guard header.count == 100, Array(header[0..<16]) == magic else {
             throw StreamLogError(.notADatabase, "\(path) is not an SQLite database (its header is not SQLite's)")
         }
@@ -29,10 +33,7 @@ enum DatabaseFileCheck {
         // counts, so the check only applies when there is no WAL content. Nor when a rollback
         // journal is left (a crash while the file was being created, before it switched to WAL):
         // SQLite rolls the file back from it, and until then page 1 may be cut short.
-        func size(_ companion: String) -> Int {
-            (try? FileManager.default.attributesOfItem(atPath: path + companion)[.size] as? Int) ?? 0
-        }
-        guard size("-wal") == 0, size("-journal") == 0 else { return }
+        guard companionsEmpty, companionsAreEmpty(path) else { return }
         let changeCounter = bigEndian32(header, 24)
         let validFor = bigEndian32(header, 92)
         let pageCount = UInt64(bigEndian32(header, 28))
@@ -56,6 +57,14 @@ enum DatabaseFileCheck {
             "cannot open \(path): its directory is not writable (\(reason)), and SQLite needs to create "
                 + "\(path)-wal and \(path)-shm beside a WAL database, even to read it",
             sqliteCode: error.sqliteCode, sql: error.sql)
+    }
+
+    /// Whether neither the `-wal` nor a `-journal` file beside `path` holds anything.
+    private static func companionsAreEmpty(_ path: String) -> Bool {
+        func size(_ companion: String) -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: path + companion)[.size] as? Int) ?? 0
+        }
+        return size("-wal") == 0 && size("-journal") == 0
     }
 
     private static func bigEndian32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
