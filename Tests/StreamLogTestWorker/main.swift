@@ -9,6 +9,16 @@ guard let role = arguments.first else {
     exit(2)
 }
 
+// Some roles run until killed. If the test process dies first (interrupted, crashed), nobody
+// will kill them, and a producer left running fills the disk: a worker exits once it is orphaned.
+// (Not PR_SET_PDEATHSIG: that fires when the spawning *thread* exits, which may be long before
+// the test process does.)
+let parent = getppid()
+Thread.detachNewThread {
+    while getppid() == parent { usleep(100_000) }
+    exit(3)
+}
+
 do {
     switch role {
     case "append":
