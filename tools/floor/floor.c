@@ -374,6 +374,10 @@ static sqlite3 *open_connection(const struct options *opt, int create) {
                              NULL);
     if (rc != SQLITE_OK) die("sqlite3_open_v2(%s): %s", g_db_path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 
+    /* Before anything takes a lock, as the library installs its busy handler when it opens: the
+     * consumer opens while the producer writes, and reading the journal mode can meet a lock. */
+    check(db, sqlite3_busy_timeout(db, 5000), SQLITE_OK, "sqlite3_busy_timeout(5000)");
+
     /* journal_mode reports the mode it got rather than failing: insist on WAL, or the figures
      * would describe a rollback journal. */
     static const char wal[] = "PRAGMA journal_mode=WAL";
@@ -387,7 +391,6 @@ static sqlite3 *open_connection(const struct options *opt, int create) {
     exec(db, opt->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec(db, "PRAGMA secure_delete=0");
     exec(db, "PRAGMA foreign_keys=ON");
-    check(db, sqlite3_busy_timeout(db, 5000), SQLITE_OK, "sqlite3_busy_timeout(5000)");
     return db;
 }
 
