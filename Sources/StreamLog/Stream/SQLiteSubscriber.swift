@@ -52,6 +52,8 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     }
 
     private let watcher: ChangeWatcher
+    /// Reads that found something new since the last wait (see ``refill()``).
+    private var refillsSinceWait = 0
     private let position: CursorPosition
     private var states: [TopicState] = []
     private var lastDataVersion: Int64 = -1
@@ -110,6 +112,10 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     }
 
     public var isFinished: Bool { states.allSatisfy(\.finished) }
+
+    /// Whether the subscriber watches the file for commits (for tests: it stops while it reads a
+    /// backlog and starts again when it waits).
+    var isWatchingForCommits: Bool { watcher.isWatching }
 
     private var hasBufferedEvents: Bool { states.contains(where: \.hasBuffered) }
 
@@ -276,6 +282,13 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         // Remember the version only once every topic is drained, so a page-sized read is
         // followed by another query rather than a wait.
         if !readAny { lastDataVersion = version }
+        // A second read with something new since the last wait: the consumer is busy catching
+        // up, and the watch would only tax the producers' writes until it waits again. (An idle
+        // consumer reads once per wait and keeps its watch: nothing added to its wakeups.)
+        if readAny {
+            refillsSinceWait += 1
+            if refillsSinceWait == 2 { watcher.stopWatching() }
+        }
         return readAny
     }
 
@@ -286,6 +299,9 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         let clock = ContinuousClock()
         let safetyNet: Duration = .milliseconds(100)
         let wait = deadline.map { min(max(clock.now.duration(to: $0), .zero), safetyNet) } ?? safetyNet
+        refillsSinceWait = 0
+        // A commit between the caller's last look and the watch's start woke nobody: look again.
+        if watcher.startWatching(), try database.dataVersion() != lastDataVersion { return }
         guard watcher.wait(timeout: wait) else { return }
         if try database.dataVersion() != lastDataVersion { return }
         let start = clock.now
