@@ -22,11 +22,19 @@ import StreamLogTestSupport
         configuration.seed = UInt64.random(in: 1...UInt64.max)
         let directory = try TemporaryDirectory()
         let harness = CrashHarness(configuration: configuration, directory: directory.url)
-        let (report, ledger) = try harness.stress(for: .seconds(seconds))
+        let report: CrashHarness.Report, ledger: CrashLedger
+        do {
+            (report, ledger) = try harness.stress(for: .seconds(seconds))
+        } catch {
+            // Printed as well as recorded: a CI log excerpt may keep the test's output and not its issues.
+            print("concurrency stress (seed \(configuration.seed)) failed: \(error)")
+            throw error
+        }
         print("concurrency stress (seed \(configuration.seed)): \(seconds) s of 12 processes, \(report.events) events, "
               + "\(report.elapsed.components.seconds) s in all; fan-out redeliveries \(ledger.fanOutRedeliveries); group "
               + "redeliveries \(ledger.groupRedeliveries) (nacks, lapsed leases), acks logged \(ledger.groupAcks); "
-              + "\(report.violations.count) violations")
+              + "\(report.violations.count) violations"
+              + report.violations.prefix(5).map { "\n  violation: \($0.prefix(500))" }.joined())
         #expect(report.violations.isEmpty, "\(report.violations.prefix(20).joined(separator: "\n"))")
         #expect(ledger.fanOutRedeliveries == 0, "a consumer that never restarted received an event twice")
         #expect(report.events > 1000, "the producers should have appended more than \(report.events) events")
