@@ -69,7 +69,7 @@ final class ChangeWatcher {
     /// pauses).
     func stopWatching() {
         #if os(Linux)
-        guard descriptor >= 0, watch >= 0 else { return }
+        guard watch >= 0 else { return }  // a watch implies the descriptor
         inotify_rm_watch(descriptor, watch)
         watch = -1
         _ = drainMatchingEvents()
@@ -87,7 +87,7 @@ final class ChangeWatcher {
     @discardableResult
     func wait(timeout: Duration) -> Bool {
         #if os(Linux)
-        if descriptor >= 0 && watch >= 0 {
+        if watch >= 0 {
             var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             let milliseconds = Int32(clamping: max(timeout.milliseconds, timeout > .zero ? 1 : 0))
             let ready = poll(&pollDescriptor, 1, milliseconds)

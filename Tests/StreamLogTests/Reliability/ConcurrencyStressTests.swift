@@ -34,7 +34,7 @@ import StreamLogTestSupport
               + "\(report.elapsed.components.seconds) s in all; fan-out redeliveries \(ledger.fanOutRedeliveries); group "
               + "redeliveries \(ledger.groupRedeliveries) (nacks, lapsed leases), acks logged \(ledger.groupAcks); "
               + "\(report.violations.count) violations"
-              + report.violations.prefix(5).map { "\n  violation: \($0.prefix(500))" }.joined())
+              + report.firstViolations)
         #expect(report.violations.isEmpty, "\(report.violations.prefix(20).joined(separator: "\n"))")
         #expect(ledger.fanOutRedeliveries == 0, "a consumer that never restarted received an event twice")
         #expect(report.events > 1000, "the producers should have appended more than \(report.events) events")

@@ -40,6 +40,12 @@ struct CrashHarness {
         var cliChecked = false
         var violations: [String] = []
 
+        /// The first few violations, a line each, for printing beside the summary: a CI log
+        /// excerpt may keep a test's output and not its recorded issues.
+        var firstViolations: String {
+            violations.prefix(5).map { "\n  violation: \($0.prefix(500))" }.joined()
+        }
+
         var description: String {
             "\(rounds) rounds, \(kills) SIGKILLs, \(events) events; kills inside an append: \(unconfirmedBatches) "
                 + "(\(unconfirmedBatchesCommitted) of those batches had committed whole, the rest not at all); "
