@@ -29,6 +29,11 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// Evictions of fetched objects written per transaction while events keep coming (each
     /// transaction takes the write lock from producers, so fewer, larger ones stream faster).
     static let evictionBatch = 1024
+    /// How long a consumer that has just read something looks for the next commit before it
+    /// sleeps. A busy producer commits every few dozen microseconds; sleeping and being woken
+    /// costs more than looking (an inotify read, two context switches), and a sleeping
+    /// consumer's watch taxes every write of the producer.
+    static let lookBeforeSleeping: Duration = .microseconds(150)
 
     /// One subscribed topic: its cursor and the page read ahead of delivery.
     private struct TopicState {
@@ -295,8 +300,21 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// Waits for a commit by another connection: the watcher's wakeup, confirmed by
     /// `data_version`. The WAL write that wakes us can precede the commit becoming visible, so an
     /// unconfirmed wakeup spins briefly (yielding), then re-checks at ~200 µs and ~1 ms.
+    ///
+    /// A consumer that read something since it last slept first looks for the next commit for
+    /// up to ``lookBeforeSleeping`` (yielding); one that finds it has not slept, so its watch
+    /// stays as it was. An idle consumer looks once per quiet spell: after the look fails, it
+    /// sleeps without looking until something new arrives.
     private func waitForChange(until deadline: ContinuousClock.Instant?) throws {
         let clock = ContinuousClock()
+        if refillsSinceWait > 0 {
+            var lookUntil = clock.now.advanced(by: Self.lookBeforeSleeping)
+            if let deadline { lookUntil = min(lookUntil, deadline) }
+            while clock.now < lookUntil {
+                sched_yield()
+                if try database.dataVersion() != lastDataVersion { return }
+            }
+        }
         let safetyNet: Duration = .milliseconds(100)
         let wait = deadline.map { min(max(clock.now.duration(to: $0), .zero), safetyNet) } ?? safetyNet
         refillsSinceWait = 0
