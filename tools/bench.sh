@@ -30,10 +30,10 @@ trap 'rm -rf "$work"; [ -n "$raw" ] || rm -f "$out"' EXIT
 
 if [ "$quick" = 1 ]; then
   big=100000; small=5000; blobs=50; stream=50000; stream1=5000; mib=50; kib=2000; jobs1=5000; jobs100=50000
-  samples=100; idle=1; replay=100000; existing=1000000; growth=100000
+  samples=100; mibsamples=20; idle=1; replay=100000; existing=1000000; growth=100000
 else
   big=1000000; small=20000; blobs=200; stream=300000; stream1=20000; mib=300; kib=20000; jobs1=50000; jobs100=300000
-  samples=500; idle=5; replay=1000000; existing=10000000; growth=1000000
+  samples=500; mibsamples=100; idle=5; replay=1000000; existing=10000000; growth=1000000
 fi
 run() { echo "+ $*" >&2; "$@" >>"$out"; }
 
@@ -48,21 +48,33 @@ for i in $(seq "$repeat"); do
   run "$bin" bench log --workload read --count "$big"
   run bash "$root/tools/floor.sh" --workload blob --count "$blobs" --size 1048576
   run "$bin" bench log --workload blob --count "$blobs" --size 1048576
-  # Streams: producer and consumer in separate processes. The C floor of the store-backed stream
-  # (same statements, fork, spinning consumer) right before the library's store lines.
-  for placement in store inline; do
-    if [ "$placement" = store ]; then
-      run bash "$root/tools/floor.sh" --workload stream --count "$stream" --size 100 --batch 100
-      run bash "$root/tools/floor.sh" --workload stream --count "$stream1" --size 100 --batch 1
-      run bash "$root/tools/floor.sh" --workload stream --count "$kib" --size 10240 --batch 100
-    fi
-    run "$bin" bench stream --count "$stream" --size 100 --batch 100 --placement "$placement"
-    run "$bin" bench stream --count "$stream1" --size 100 --batch 1 --placement "$placement"
-    run "$bin" bench stream --count "$kib" --size 10240 --batch 100 --placement "$placement"
+  # Streams: producer and consumer in separate processes; every size, batch and placement. The C
+  # floor of the store-backed stream (same statements, fork, spinning consumer) runs right before
+  # the library's.
+  for size in 100 10240 1048576; do
+    for batch in 100 1; do
+      case "$size/$batch" in
+        100/100) count="$stream" ;;
+        100/1) count="$stream1" ;;
+        10240/*) count="$kib" ;;
+        *) count="$mib" ;;
+      esac
+      run bash "$root/tools/floor.sh" --workload stream --count "$count" --size "$size" --batch "$batch"
+      for placement in store inline; do
+        run "$bin" bench stream --count "$count" --size "$size" --batch "$batch" --placement "$placement"
+      done
+    done
   done
-  run bash "$root/tools/floor.sh" --workload stream --count "$mib" --size 1048576 --batch 1
-  run "$bin" bench stream --count "$mib" --size 1048576 --batch 1 --placement store
-  run "$bin" bench latency --samples "$samples" --idle-seconds "$idle"
+  # Latency: one object at a time. A 1 MiB object takes milliseconds to write and read, so those
+  # are sent 20 ms apart (2 ms would queue them). The waiting consumer's CPU is measured once.
+  for placement in store inline; do
+    for size in 100 10240 1048576; do
+      if [ "$size" = 1048576 ]; then pace=(--samples "$mibsamples" --interval-microseconds 20000)
+      else pace=(--samples "$samples" --interval-microseconds 2000); fi
+      if [ "$placement/$size" = store/100 ]; then wait=(--idle-seconds "$idle"); else wait=(--idle-seconds 0); fi
+      run "$bin" bench latency --size "$size" --placement "$placement" "${pace[@]}" "${wait[@]}"
+    done
+  done
   # Groups.
   run "$bin" bench group --count "$jobs1" --workers 1 --batch 1
   run "$bin" bench group --count "$jobs1" --workers 2 --batch 1

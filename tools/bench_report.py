@@ -71,9 +71,8 @@ def main(path):
     print("|---|---|---|---|---|---|---|---|")
     floor_b1 = get(rows, "floor", "append", batch=1)
     floor_blob = get(rows, "floor", "blob-put")
-    for size, batch, placement in [("100", "100", "store"), ("100", "100", "inline"), ("100", "1", "store"),
-                                   ("100", "1", "inline"), ("10240", "100", "store"), ("10240", "100", "inline"),
-                                   ("1048576", "1", "store")]:
+    for size, batch, placement in [(size, batch, placement) for size in ("100", "10240", "1048576")
+                                   for batch in ("100", "1") for placement in ("store", "inline")]:
         s = get(rows, "lib", "stream", size=size, batch=batch, placement=placement)
         mb = get(rows, "lib", "stream-mb", size=size, batch=batch, placement=placement)
         rss = get(rows, "lib", "consumer-rss", size=size, batch=batch, placement=placement)
@@ -86,18 +85,28 @@ def main(path):
             versus.append(f"{s[0] / floor_stream[0]:.2f}× C stream floor")
         if batch == "1" and size == "100" and s and floor_b1:
             versus.append(f"{s[0] / floor_b1[0]:.2f}× commit-per-row")
-        if size == "1048576" and mb and floor_blob:
+        if size == "1048576" and placement == "store" and mb and floor_blob:
             versus.append(f"{mb[0] / floor_blob[0]:.2f}× blob put")
         versus = "; ".join(versus)
         label = {"100": "100 B", "10240": "10 KiB", "1048576": "1 MiB"}[size]
         print(f"| {label} | {batch} | {placement} | {fmt(s)} | {fmt(mb)} | {fmt(rss)} | {versus} | "
               f"{PROXYSTORE.get((size, batch, placement), '')} |")
 
-    print("\n### Latency across processes (unloaded, one object every 2 ms) and idle CPU\n")
-    print("| p50 | p99 | waiting consumer CPU | ProxyStore 1.1 p50 |")
-    print("|---|---|---|---|")
-    print(f"| {fmt(get(rows, 'lib', 'latency-p50'))} | {fmt(get(rows, 'lib', 'latency-p99'))} | "
-          f"{fmt(get(rows, 'lib', 'idle-cpu'))} | 60–400 us |")
+    print("\n### Latency across processes (unloaded: one object at a time) and idle CPU\n")
+    print("| object | placement | one every | p50 | p99 | ProxyStore 1.1 p50 |")
+    print("|---|---|---|---|---|---|")
+    for placement in ("store", "inline"):
+        for size in ("100", "10240", "1048576"):
+            p50 = get(rows, "lib", "latency-p50", size=size, placement=placement)
+            p99 = get(rows, "lib", "latency-p99", size=size, placement=placement)
+            interval = next((dict(f)["interval_us"] for (src, w, f) in rows
+                             if src == "lib" and w == "latency-p50" and dict(f).get("size") == size
+                             and dict(f).get("placement") == placement), None)
+            every = f"{int(interval) / 1000:g} ms" if interval else "—"
+            label = {"100": "100 B", "10240": "10 KiB", "1048576": "1 MiB"}[size]
+            quoted = "60–400 us" if size == "100" and placement == "store" else ""
+            print(f"| {label} | {placement} | {every} | {fmt(p50)} | {fmt(p99)} | {quoted} |")
+    print(f"\nA consumer waiting on an empty topic: {fmt(get(rows, 'lib', 'idle-cpu'))} of a core.")
 
     print("\n### Groups: claim + ack, worker processes\n")
     print("| workers | batch | jobs/s | target |")

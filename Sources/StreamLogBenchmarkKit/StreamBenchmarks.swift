@@ -19,7 +19,7 @@ public enum StreamBenchmarks {
     public enum ConsumerMode: String, Sendable {
         /// Reads every object; prints `done <objects> <end µs> <max RSS KiB>` at end of stream.
         case throughput
-        /// Prints `<receive µs> <payload>` per object, for latency.
+        /// Prints `<receive µs> <the object's first line>` per object, for latency.
         case latency
     }
 
@@ -57,11 +57,14 @@ public enum StreamBenchmarks {
         ]
     }
 
-    /// Unloaded latency: `samples` objects sent one at a time, `interval` apart; p50 and p99 of
-    /// send → receive in microseconds, plus the CPU share the consumer used while waiting idle.
-    public static func latency(samples: Int, interval: Duration, idleSeconds: Double, consumerCommand: [String]) throws
-        -> [BenchmarkResult]
-    {
+    /// Unloaded latency: `samples` objects of `size` bytes sent one at a time, `interval` apart;
+    /// p50 and p99 in microseconds from the producer's `send` (a flush of one object) to the
+    /// consumer holding the object, so a large object's write and read are both in it. Then, when
+    /// `idleSeconds` is positive, the CPU share the consumer used while it waited on an empty topic.
+    public static func latency(
+        samples: Int, interval: Duration, size: Int = 100, placement: Placement = .store, idleSeconds: Double,
+        consumerCommand: [String]
+    ) throws -> [BenchmarkResult] {
         let scratch = try ScratchDirectory()
         defer { scratch.cleanup() }
         let path = scratch.file("bench.db")
@@ -70,17 +73,24 @@ public enum StreamBenchmarks {
         let child = try ConsumerChild(consumerCommand + [path, "t", ConsumerMode.latency.rawValue])
         try child.waitForLine("ready")
         // Idle CPU: the consumer waits on an empty topic.
-        let cpuBefore = child.cpuSeconds()
-        let idleStart = ContinuousClock.now
-        Thread.sleep(forTimeInterval: idleSeconds)
-        let idleCPU = (child.cpuSeconds() - cpuBefore) / seconds(idleStart.duration(to: .now))
+        var idleCPU: Double?
+        if idleSeconds > 0 {
+            let cpuBefore = child.cpuSeconds()
+            let idleStart = ContinuousClock.now
+            Thread.sleep(forTimeInterval: idleSeconds)
+            idleCPU = (child.cpuSeconds() - cpuBefore) / seconds(idleStart.duration(to: .now))
+        }
 
-        let producer = StreamProducer<String>(publisher: publisher)
-        var sent: [Int64] = []
+        let producer = StreamProducer<Data>(
+            publisher: publisher, defaultStore: placement == .store ? publisher.database.objects : nil,
+            options: .init(batchSize: 1))
+        // Each object starts with a line naming it and its send time; the rest is padding.
+        var payload = Data(repeating: 0x62, count: size)
         for index in 0..<samples {
             let now = Timestamp.now().microsecondsSinceEpoch
-            try producer.send("\(index) \(now)", to: "t")
-            sent.append(now)
+            let header = Data("\(index) \(now)\n".utf8)
+            payload.replaceSubrange(0..<min(header.count, payload.count), with: header)
+            try producer.send(payload, to: "t")
             Thread.sleep(forTimeInterval: seconds(interval))
         }
         try producer.close(topics: ["t"])
@@ -95,13 +105,18 @@ public enum StreamBenchmarks {
         child.wait()
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        let parameters = [("samples", "\(samples)"), ("interval_us", "\(interval.components.attoseconds / 1_000_000_000_000 + interval.components.seconds * 1_000_000)")]
-        return [
+        let intervalMicroseconds = interval.components.seconds * 1_000_000 + interval.components.attoseconds / 1_000_000_000_000
+        let parameters = [("size", "\(size)"), ("placement", placement.rawValue), ("samples", "\(samples)"),
+                          ("interval_us", "\(intervalMicroseconds)")]
+        var results = [
             BenchmarkResult(workload: "latency-p50", parameters: parameters, seconds: 0, rate: percentile(0.5), unit: "us"),
             BenchmarkResult(workload: "latency-p99", parameters: parameters, seconds: 0, rate: percentile(0.99), unit: "us"),
-            BenchmarkResult(workload: "idle-cpu", parameters: [("idle_s", String(format: "%.1f", idleSeconds))], seconds: idleSeconds,
-                            rate: idleCPU * 100, unit: "percent"),
         ]
+        if let idleCPU {
+            results.append(BenchmarkResult(workload: "idle-cpu", parameters: [("idle_s", String(format: "%.1f", idleSeconds))],
+                                           seconds: idleSeconds, rate: idleCPU * 100, unit: "percent"))
+        }
+        return results
     }
 
     /// The consumer child's work: reads `topic` of `path` until end of stream.
@@ -123,7 +138,8 @@ public enum StreamBenchmarks {
         case .latency:
             while let object = try consumer.nextObject() {
                 let now = Timestamp.now().microsecondsSinceEpoch
-                out.write(Data("\(now) ".utf8) + object + Data("\n".utf8))
+                let firstLine = object.prefix { $0 != 0x0A }
+                out.write(Data("\(now) ".utf8) + firstLine + Data("\n".utf8))
             }
         }
         try consumer.close()

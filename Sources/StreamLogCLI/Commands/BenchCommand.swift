@@ -65,6 +65,7 @@ struct BenchCommand: ParsableCommand {
             guard let placement = StreamBenchmarks.Placement(rawValue: placement) else {
                 throw ValidationError("--placement must be store or inline")
             }
+            guard size >= 0 else { throw ValidationError("--size must not be negative") }
             let results = try StreamBenchmarks.throughput(
                 count: count, size: size, batch: max(batch, 1), placement: placement, evict: !noEvict,
                 consumerCommand: consumerCommand())
@@ -79,12 +80,19 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Objects sent, one at a time.") var samples = 500
         @Option(help: "Pause between sends, in microseconds.") var intervalMicroseconds = 2000
-        @Option(help: "Seconds the consumer waits idle while its CPU use is measured.") var idleSeconds = 5.0
+        @Option(help: "Object size in bytes.") var size = 100
+        @Option(help: "store | inline") var placement = "store"
+        @Option(help: "Seconds the consumer waits idle while its CPU use is measured (0: not measured).")
+        var idleSeconds = 5.0
 
         func run() throws {
+            guard let placement = StreamBenchmarks.Placement(rawValue: placement) else {
+                throw ValidationError("--placement must be store or inline")
+            }
+            guard size >= 0 else { throw ValidationError("--size must not be negative") }
             let results = try StreamBenchmarks.latency(
-                samples: max(samples, 1), interval: .microseconds(intervalMicroseconds), idleSeconds: idleSeconds,
-                consumerCommand: consumerCommand())
+                samples: max(samples, 1), interval: .microseconds(intervalMicroseconds), size: size, placement: placement,
+                idleSeconds: idleSeconds, consumerCommand: consumerCommand())
             for result in results { print(result.line) }
         }
     }
