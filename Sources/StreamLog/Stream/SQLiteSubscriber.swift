@@ -34,6 +34,9 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// costs more than looking (an inotify read, two context switches), and a sleeping
     /// consumer's watch taxes every write of the producer.
     static let lookBeforeSleeping: Duration = .microseconds(150)
+    /// How often a consumer looks for the commit of a large transaction being written (without
+    /// its watch; see ``waitForChange(until:)``).
+    static let largeWritePoll: Duration = .microseconds(250)
 
     /// One subscribed topic: its cursor and the page read ahead of delivery.
     private struct TopicState {
@@ -59,6 +62,10 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     private let watcher: ChangeWatcher
     /// Reads that found something new since the last wait (see ``refill()``).
     private var refillsSinceWait = 0
+    /// Wakeups that found no commit since one was last seen (see ``waitForChange(until:)``).
+    private var unconfirmedWakeups = 0
+    /// Whether the next wait lasts at most 1 ms (after a first unconfirmed wakeup).
+    private var waitBrieflyNext = false
     private let position: CursorPosition
     private var states: [TopicState] = []
     private var lastDataVersion: Int64 = -1
@@ -272,6 +279,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     private func refill() throws -> Bool {
         let version = try database.dataVersion()
         guard version != lastDataVersion else { return false }
+        unconfirmedWakeups = 0
         dataVersionAtLastRead = version
         var readAny = false
         for index in states.indices where !states[index].finished && !states[index].hasBuffered {
@@ -299,7 +307,13 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
 
     /// Waits for a commit by another connection: the watcher's wakeup, confirmed by
     /// `data_version`. The WAL write that wakes us can precede the commit becoming visible, so an
-    /// unconfirmed wakeup spins briefly (yielding), then re-checks at ~200 µs and ~1 ms.
+    /// unconfirmed wakeup spins briefly (yielding) and re-checks at ~200 µs. One such wakeup is
+    /// usually this consumer's own write (its evictions), or a commit slow to show: the next wait
+    /// lasts at most 1 ms, so the latter is still seen soon, while a new commit wakes it at once.
+    /// A second before any commit is seen means a large transaction is being written: the watch
+    /// is dropped, since each of its writes would cost the writer an event for us (a 100 MiB
+    /// transaction is 25,600 writes), and `data_version` is polled every ``largeWritePoll``
+    /// until it commits (or the wait's time is up; the watch comes back with the next wait).
     ///
     /// A consumer that read something since it last slept first looks for the next commit for
     /// up to ``lookBeforeSleeping`` (yielding); one that finds it has not slept, so its watch
@@ -315,8 +329,12 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
                 if try database.dataVersion() != lastDataVersion { return }
             }
         }
+        func upTo(_ longest: Duration) -> Duration {
+            deadline.map { min(max(clock.now.duration(to: $0), .zero), longest) } ?? longest
+        }
         let safetyNet: Duration = .milliseconds(100)
-        let wait = deadline.map { min(max(clock.now.duration(to: $0), .zero), safetyNet) } ?? safetyNet
+        let wait = upTo(waitBrieflyNext ? .milliseconds(1) : safetyNet)
+        waitBrieflyNext = false
         refillsSinceWait = 0
         // A commit between the caller's last look and the watch's start woke nobody: look again.
         if watcher.startWatching(), try database.dataVersion() != lastDataVersion { return }
@@ -327,10 +345,23 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
             sched_yield()
             if try database.dataVersion() != lastDataVersion { return }
         }
-        for pause in [150, 800] as [UInt32] {
-            usleep(pause)
+        usleep(150)
+        if try database.dataVersion() != lastDataVersion { return }
+        unconfirmedWakeups += 1
+        if unconfirmedWakeups == 1 {
+            waitBrieflyNext = true
+            return
+        }
+        watcher.stopWatching()
+        let pollEnd = clock.now.advanced(by: upTo(safetyNet))
+        while clock.now < pollEnd {
+            Thread.sleep(forTimeInterval: Self.seconds(Self.largeWritePoll))
             if try database.dataVersion() != lastDataVersion { return }
         }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

@@ -40,18 +40,54 @@ import StreamLogTestSupport
         try writer.createTopic("t")
         let subscriber = try SQLiteSubscriber(path: path, topics: ["t"], pageSize: 4)
         defer { subscriber.close(stores: false) }
-        #expect(try subscriber.nextEvent(timeout: .milliseconds(1)) == nil)
+        // Timeouts long enough to reach the wait on a loaded machine (one that expires before the
+        // subscriber has looked for events returns without waiting, and so without a watch).
+        #expect(try subscriber.nextEvent(timeout: .milliseconds(100)) == nil)
         #expect(subscriber.isWatchingForCommits, "a subscriber that waited watches")
 
         try writer.append((0..<20).map { .inline(Data("\($0)".utf8)) }, to: "t")
         for seq in 1...20 { #expect(try subscriber.nextEvent(timeout: .seconds(30))?.seq == Int64(seq)) }
         #expect(!subscriber.isWatchingForCommits, "five pages read without a wait: the backlog is read unwatched")
 
-        #expect(try subscriber.nextEvent(timeout: .milliseconds(1)) == nil)
+        #expect(try subscriber.nextEvent(timeout: .milliseconds(100)) == nil)
         #expect(subscriber.isWatchingForCommits, "a subscriber that waited watches again")
         try writer.append([.inline(Data("later".utf8))], to: "t")
         #expect(try subscriber.nextEvent(timeout: .seconds(30))?.seq == 21)
         #expect(subscriber.isWatchingForCommits, "one read per wait keeps the watch: an idle consumer's wakeups cost nothing more")
     }
+
+    @Test func aConsumerWokenByALargeTransactionPollsWithoutItsWatchUntilItCommits() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path()
+        let publisher = try SQLitePublisher(path: path)
+        defer { publisher.close() }
+        let producer = StreamProducer<Data>(
+            publisher: publisher, defaultStore: publisher.database.objects, options: .init(batchSize: 1))
+        try producer.send(Data("first".utf8), to: "t")
+        let subscriber = try SQLiteSubscriber(path: path, topics: ["t"])
+        defer { subscriber.close(stores: false) }
+        #expect(try subscriber.nextEvent(timeout: .seconds(30))?.seq == 1)
+
+        let done = DispatchSemaphore(value: 0)
+        let seen = SeenByConsumer()
+        Thread.detachNewThread {
+            seen.seq = (try? subscriber.nextEvent(timeout: .seconds(30)))?.seq
+            seen.watching = subscriber.isWatchingForCommits
+            done.signal()
+        }
+        // One transaction of 64 MiB: its pages spill into the WAL long before it commits, and
+        // each of those writes wakes a watching consumer without a commit to show for it.
+        try producer.send(Data(repeating: 7, count: 64 << 20), to: "t")
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        #expect(seen.seq == 2, "the commit was seen")
+        #expect(seen.watching == false, "woken again and again before the commit, the consumer polled without its watch")
+    }
     #endif
+}
+
+/// What the consumer thread saw, read by the test after it signalled.
+private final class SeenByConsumer: @unchecked Sendable {
+    // @unchecked: written by the consumer thread only, read after it signalled completion.
+    var seq: Int64?
+    var watching: Bool?
 }
