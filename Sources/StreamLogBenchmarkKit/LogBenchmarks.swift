@@ -106,35 +106,65 @@ public enum LogBenchmarks {
 
 extension LogBenchmarks {
     /// Append and read rates on a topic that already holds `existing` events, and on an empty
-    /// one, in the same run: `growth-append` / `growth-read` with `existing=N` and `existing=0`.
-    public static func growth(existing: Int, count: Int) throws -> [BenchmarkResult] {
-        var results: [BenchmarkResult] = []
-        for prefill in [0, existing] {
-            let scratch = try ScratchDirectory()
-            defer { scratch.cleanup() }
-            let db = try LogDatabase(path: scratch.file("bench.db"))
-            let payload = Data(repeating: 0x61, count: 100)
-            let batch = [Event](repeating: .inline(payload), count: 1000)
+    /// one: `growth-append` / `growth-read` with `existing=N` and `existing=0`.
+    ///
+    /// Both files are filled first; then `count` events go to each in `rounds` alternating rounds
+    /// (append a round's events, read them back by cursor), so drift on a shared machine hits
+    /// both files alike. Each figure is the median of its rounds. Measured one file after the
+    /// other, the ratio moved between 0.55× and 1.55× from run to run on this project's machine.
+    public static func growth(existing: Int, count: Int, rounds: Int = 5) throws -> [BenchmarkResult] {
+        let scratch = try ScratchDirectory()
+        defer { scratch.cleanup() }
+        let batch = [Event](repeating: .inline(Data(repeating: 0x61, count: 100)), count: 1000)
+        let prefills = [0, existing]
+        var databases: [LogDatabase] = []
+        defer { for db in databases { db.close() } }
+        for (index, prefill) in prefills.enumerated() {
+            let db = try LogDatabase(path: scratch.file("growth-\(index).db"))
+            try db.createTopic("t")
             for _ in 0..<(prefill / 1000) { try db.append(batch, to: "t") }
             _ = try db.checkpoint()
-            let appendSeconds = try measure {
-                for _ in 0..<(count / 1000) { try db.append(batch, to: "t") }
-            }
-            var seen = 0
-            let readSeconds = try measure {
-                try db.forEachEventRow(topic: "t", after: Int64(prefill)) { _ in
-                    seen += 1
-                    return true
+            databases.append(db)
+        }
+        let batchesPerRound = max(count / max(rounds, 1) / batch.count, 1)
+        let perRound = batchesPerRound * batch.count
+        var cursors = prefills.map { Int64($0 / 1000 * 1000) }
+        var appendRates: [[Double]] = [[], []]
+        var readRates: [[Double]] = [[], []]
+        for round in 0..<max(rounds, 1) {
+            for index in round.isMultiple(of: 2) ? [0, 1] : [1, 0] {
+                let db = databases[index]
+                let appendSeconds = try measure {
+                    for _ in 0..<batchesPerRound { try db.append(batch, to: "t") }
                 }
+                var seen = 0
+                let readSeconds = try measure {
+                    try db.forEachEventRow(topic: "t", after: cursors[index]) { _ in
+                        seen += 1
+                        return true
+                    }
+                }
+                guard seen == perRound else { throw BenchmarkError("read \(seen) events back, expected \(perRound)") }
+                cursors[index] += Int64(perRound)
+                appendRates[index].append(Double(perRound) / appendSeconds)
+                readRates[index].append(Double(perRound) / readSeconds)
             }
-            precondition(seen == count / 1000 * 1000)
-            db.close()
-            let parameters = [("existing", "\(prefill)"), ("count", "\(count)")]
-            results.append(BenchmarkResult(workload: "growth-append", parameters: parameters, seconds: appendSeconds,
-                                           rate: Double(count) / appendSeconds, unit: "rows/s"))
-            results.append(BenchmarkResult(workload: "growth-read", parameters: parameters, seconds: readSeconds,
-                                           rate: Double(seen) / readSeconds, unit: "rows/s"))
+        }
+        var results: [BenchmarkResult] = []
+        for (index, prefill) in prefills.enumerated() {
+            let parameters = [("existing", "\(prefill)"), ("count", "\(perRound * max(rounds, 1))"), ("rounds", "\(max(rounds, 1))")]
+            for (workload, rates) in [("growth-append", appendRates[index]), ("growth-read", readRates[index])] {
+                let rate = median(rates)
+                results.append(BenchmarkResult(workload: workload, parameters: parameters, seconds: Double(perRound) / rate,
+                                               rate: rate, unit: "rows/s"))
+            }
         }
         return results
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count.isMultiple(of: 2)
+            ? (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2 : sorted[sorted.count / 2]
     }
 }

@@ -120,10 +120,13 @@ struct BenchCommand: ParsableCommand {
             commandName: "growth", abstract: "Append and read rates on a long topic vs an empty one.")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Events already in the topic.") var existing = 10_000_000
-        @Option(help: "Events appended and read in the measurement.") var count = 1_000_000
+        @Option(help: "Events appended and read in the measurement, per file.") var count = 1_000_000
+        @Option(help: "Alternating rounds the measurement is split into (medians are reported).") var rounds = 5
 
         func run() throws {
-            for result in try LogBenchmarks.growth(existing: existing, count: count) { print(result.line) }
+            for result in try LogBenchmarks.growth(existing: existing, count: count, rounds: max(rounds, 1)) {
+                print(result.line)
+            }
         }
     }
 
