@@ -34,9 +34,9 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// costs more than looking (an inotify read, two context switches), and a sleeping
     /// consumer's watch taxes every write of the producer.
     static let lookBeforeSleeping: Duration = .microseconds(150)
-    /// How often a consumer looks for the commit of a large transaction being written (without
-    /// its watch; see ``waitForChange(until:)``).
-    static let largeWritePoll: Duration = .microseconds(250)
+    /// How often, in microseconds, a consumer looks for the commit of a large transaction being
+    /// written (without its watch; see ``waitForChange(until:)``).
+    static let largeWritePollMicroseconds: useconds_t = 250
 
     /// One subscribed topic: its cursor and the page read ahead of delivery.
     private struct TopicState {
@@ -312,7 +312,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// lasts at most 1 ms, so the latter is still seen soon, while a new commit wakes it at once.
     /// A second before any commit is seen means a large transaction is being written: the watch
     /// is dropped, since each of its writes would cost the writer an event for us (a 100 MiB
-    /// transaction is 25,600 writes), and `data_version` is polled every ``largeWritePoll``
+    /// transaction is 25,600 writes), and `data_version` is polled every ``largeWritePollMicroseconds``
     /// until it commits (or the wait's time is up; the watch comes back with the next wait).
     ///
     /// A consumer that read something since it last slept first looks for the next commit for
@@ -321,47 +321,44 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// sleeps without looking until something new arrives.
     private func waitForChange(until deadline: ContinuousClock.Instant?) throws {
         let clock = ContinuousClock()
-        if refillsSinceWait > 0 {
-            var lookUntil = clock.now.advanced(by: Self.lookBeforeSleeping)
-            if let deadline { lookUntil = min(lookUntil, deadline) }
-            while clock.now < lookUntil {
-                sched_yield()
-                if try database.dataVersion() != lastDataVersion { return }
-            }
-        }
         func upTo(_ longest: Duration) -> Duration {
             deadline.map { min(max(clock.now.duration(to: $0), .zero), longest) } ?? longest
+        }
+        if refillsSinceWait > 0, try committed(within: upTo(Self.lookBeforeSleeping), pausing: { sched_yield() }) {
+            return
         }
         let safetyNet: Duration = .milliseconds(100)
         let wait = upTo(waitBrieflyNext ? .milliseconds(1) : safetyNet)
         waitBrieflyNext = false
         refillsSinceWait = 0
         // A commit between the caller's last look and the watch's start woke nobody: look again.
-        if watcher.startWatching(), try database.dataVersion() != lastDataVersion { return }
+        if watcher.startWatching(), try hasNewCommit() { return }
         guard watcher.wait(timeout: wait) else { return }
-        if try database.dataVersion() != lastDataVersion { return }
-        let start = clock.now
-        while start.duration(to: clock.now) < .microseconds(50) {
-            sched_yield()
-            if try database.dataVersion() != lastDataVersion { return }
-        }
+        if try hasNewCommit() || committed(within: .microseconds(50), pausing: { sched_yield() }) { return }
         usleep(150)
-        if try database.dataVersion() != lastDataVersion { return }
+        if try hasNewCommit() { return }
         unconfirmedWakeups += 1
         if unconfirmedWakeups == 1 {
             waitBrieflyNext = true
             return
         }
         watcher.stopWatching()
-        let pollEnd = clock.now.advanced(by: upTo(safetyNet))
-        while clock.now < pollEnd {
-            Thread.sleep(forTimeInterval: Self.seconds(Self.largeWritePoll))
-            if try database.dataVersion() != lastDataVersion { return }
-        }
+        _ = try committed(within: upTo(safetyNet), pausing: { usleep(Self.largeWritePollMicroseconds) })
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    /// Whether another connection has committed since the last read of pages.
+    private func hasNewCommit() throws -> Bool {
+        try database.dataVersion() != lastDataVersion
+    }
+
+    /// Looks for a commit until `duration` has passed, calling `pause` before each look.
+    private func committed(within duration: Duration, pausing pause: () -> Void) throws -> Bool {
+        let end = ContinuousClock.now.advanced(by: duration)
+        while ContinuousClock.now < end {
+            pause()
+            if try hasNewCommit() { return true }
+        }
+        return false
     }
 }
 

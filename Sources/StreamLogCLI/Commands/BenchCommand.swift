@@ -57,14 +57,11 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Objects to send.") var count = 100_000
         @Option(help: "Object size in bytes.") var size = 100
         @Option(help: "Objects per flush (one transaction each).") var batch = 100
-        @Option(help: "store | inline") var placement = "store"
+        @Option(help: "store | inline") var placement: StreamBenchmarks.Placement = .store
         @Flag(help: "Keep stored objects after the consumer reads them (default: evict, as ProxyStore).")
         var noEvict = false
 
         func run() throws {
-            guard let placement = StreamBenchmarks.Placement(rawValue: placement) else {
-                throw ValidationError("--placement must be store or inline")
-            }
             guard size >= 0 else { throw ValidationError("--size must not be negative") }
             let results = try StreamBenchmarks.throughput(
                 count: count, size: size, batch: max(batch, 1), placement: placement, evict: !noEvict,
@@ -81,14 +78,11 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Objects sent, one at a time.") var samples = 500
         @Option(help: "Pause between sends, in microseconds.") var intervalMicroseconds = 2000
         @Option(help: "Object size in bytes.") var size = 100
-        @Option(help: "store | inline") var placement = "store"
+        @Option(help: "store | inline") var placement: StreamBenchmarks.Placement = .store
         @Option(help: "Seconds the consumer waits idle while its CPU use is measured (0: not measured).")
         var idleSeconds = 5.0
 
         func run() throws {
-            guard let placement = StreamBenchmarks.Placement(rawValue: placement) else {
-                throw ValidationError("--placement must be store or inline")
-            }
             guard size >= 0 else { throw ValidationError("--size must not be negative") }
             let results = try StreamBenchmarks.latency(
                 samples: max(samples, 1), interval: .microseconds(intervalMicroseconds), size: size, placement: placement,
@@ -167,3 +161,6 @@ private func consumerCommand() -> [String] { selfCommand(["bench", "consumer-pro
 private func selfCommand(_ arguments: [String]) -> [String] {
     [URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path] + arguments
 }
+
+/// `--placement store|inline` (ArgumentParser lists the values when another is given).
+extension StreamBenchmarks.Placement: ExpressibleByArgument {}
