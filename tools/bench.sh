@@ -67,12 +67,17 @@ for i in $(seq "$repeat"); do
   done
   # Latency: one object at a time. A 1 MiB object takes milliseconds to write and read, so those
   # are sent 20 ms apart (2 ms would queue them). The waiting consumer's CPU is measured once.
+  # Store-backed objects have a C floor (same statements and eviction, the consumer waiting on
+  # inotify as the library's), run right before the library's.
   for placement in store inline; do
     for size in 100 10240 1048576; do
-      if [ "$size" = 1048576 ]; then pace=(--samples "$mibsamples" --interval-microseconds 20000)
-      else pace=(--samples "$samples" --interval-microseconds 2000); fi
+      if [ "$size" = 1048576 ]; then interval=20000 n="$mibsamples"; else interval=2000 n="$samples"; fi
       if [ "$placement/$size" = store/100 ]; then wait=(--idle-seconds "$idle"); else wait=(--idle-seconds 0); fi
-      run "$bin" bench latency --size "$size" --placement "$placement" "${pace[@]}" "${wait[@]}"
+      if [ "$placement" = store ]; then
+        run bash "$root/tools/floor.sh" --workload latency --size "$size" --count "$n" --interval "$interval"
+      fi
+      run "$bin" bench latency --size "$size" --placement "$placement" --samples "$n" \
+        --interval-microseconds "$interval" "${wait[@]}"
     done
   done
   # Groups.

@@ -93,19 +93,25 @@ def main(path):
               f"{PROXYSTORE.get((size, batch, placement), '')} |")
 
     print("\n### Latency across processes (unloaded: one object at a time) and idle CPU\n")
-    print("| object | placement | one every | p50 | p99 | ProxyStore 1.1 p50 |")
-    print("|---|---|---|---|---|---|")
+    print("| object | placement | one every | p50 | p99 | C floor p50 / p99 | p50 vs C floor | ProxyStore 1.1 p50 |")
+    print("|---|---|---|---|---|---|---|---|")
     for placement in ("store", "inline"):
         for size in ("100", "10240", "1048576"):
             p50 = get(rows, "lib", "latency-p50", size=size, placement=placement)
             p99 = get(rows, "lib", "latency-p99", size=size, placement=placement)
+            # The C floor of the same store-backed stream, its consumer waiting on inotify
+            # (tools/floor.sh --workload latency); inline objects have none.
+            floor50 = get(rows, "floor", "latency-p50", absent=("evict",), size=size, placement=placement, wait="inotify")
+            floor99 = get(rows, "floor", "latency-p99", absent=("evict",), size=size, placement=placement, wait="inotify")
+            floor = f"{fmt(floor50)} / {fmt(floor99)}" if floor50 and floor99 else ""
+            versus = f"{p50[0] / floor50[0]:.2f}×" if p50 and floor50 else ""
             interval = next((dict(f)["interval_us"] for (src, w, f) in rows
                              if src == "lib" and w == "latency-p50" and dict(f).get("size") == size
                              and dict(f).get("placement") == placement), None)
             every = f"{int(interval) / 1000:g} ms" if interval else "—"
             label = {"100": "100 B", "10240": "10 KiB", "1048576": "1 MiB"}[size]
             quoted = "60–400 us" if size == "100" and placement == "store" else ""
-            print(f"| {label} | {placement} | {every} | {fmt(p50)} | {fmt(p99)} | {quoted} |")
+            print(f"| {label} | {placement} | {every} | {fmt(p50)} | {fmt(p99)} | {floor} | {versus} | {quoted} |")
     print(f"\nA consumer waiting on an empty topic: {fmt(get(rows, 'lib', 'idle-cpu'))} of a core.")
 
     print("\n### Groups: claim + ack, worker processes\n")

@@ -18,12 +18,17 @@
  *             one, each in a read transaction, as the library's) and evicts them in seq ranges
  *             (with their chunks); the library's WAL hook, background checkpoint thread and
  *             busy handler on both sides
+ *   latency   the stream's producer and consumer with one object per transaction, `interval`
+ *             apart: from the producer's send (before BEGIN) to the consumer holding the object
+ *             with its eviction committed, the consumer waiting on inotify as the library's (or
+ *             spinning, with --wait spin: what SQLite alone costs)
  *
  * Each measurement prints one line:
  *   floor <workload> batch=<b> size=<s> count=<n> seconds=<t> rate=<r> unit=<rows/s|MB/s>
  * and the stream workload `... count=<n> placement=store [evict=false] seconds=<t> rate=<r>
  * unit=objects/s`, timed from the producer's first transaction to the consumer's eviction of the
- * last object. MB is 10^6 bytes. Setup (opening, schema, seeding the read workload, starting the
+ * last object; the latency workload two, `floor latency-p50 ... wait=<w> interval_us=<i>
+ * seconds=0 rate=<µs> unit=us` and the same for p99. MB is 10^6 bytes. Setup (opening, schema, seeding the read workload, starting the
  * consumer) is never timed.
  *
  * Build and run through tools/floor.sh; `floor --help` lists the options.
@@ -45,6 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #endif
 
@@ -117,6 +124,8 @@ static const char SQL_SCHEMA_READ[] = "SELECT count(*) FROM sqlite_schema";
 #define SMALL_CACHE_PAGES 64             /* withSmallPageCache: PRAGMA cache_size meanwhile */
 #define DEFAULT_STREAM_COUNT 300000L
 #define DEFAULT_STREAM_BATCH 100L
+#define DEFAULT_LATENCY_COUNT 500L
+#define DEFAULT_LATENCY_INTERVAL 2000L /* µs between sends, as `streamlog bench latency` */
 /* The library's constants for streams (SQLiteSubscriber, LogDatabase, Checkpointer, Options). */
 #define STREAM_PAGE 256L             /* SQLiteSubscriber pageSize */
 #define PREFETCH_LIMIT 65536L        /* LogDatabase.prefetchLimit: objects read with their page */
@@ -129,13 +138,15 @@ static const char SQL_SCHEMA_READ[] = "SELECT count(*) FROM sqlite_schema";
 #define RESTART_WAIT_SECONDS 0.020   /* Checkpointer.restartWait */
 
 struct options {
-    const char *workload;   /* "all", "append", "read", "blob" or "stream" */
+    const char *workload;   /* "all", "append", "read", "blob", "stream" or "latency" */
     long count, size, batch; /* < 0: not given, use the workload's default */
     long repeat;
     const char *db;         /* NULL: a fresh file in a mkdtemp directory */
     const char *migrations;
     int sync_full;
     int no_evict;           /* stream: objects are sent with evict = 0 */
+    long interval;          /* latency: µs between sends (< 0: not given) */
+    int wait_spin;          /* latency: the consumer spins instead of sleeping on inotify */
 };
 
 /* ---- failure and cleanup ------------------------------------------------------------------ */
@@ -982,11 +993,12 @@ struct consumer_report {
     int kind; /* REPORT_READY or REPORT_DONE */
     long received;
     double finished_at; /* CLOCK_MONOTONIC seconds (one clock for every process of the host) */
+    double p50, p99;    /* latency workload: microseconds from send to the consumer holding the object */
 };
 enum { REPORT_READY = 1, REPORT_DONE = 2 };
 
-static void write_report(int fd, int kind, long received, double finished_at) {
-    struct consumer_report report = {kind, received, finished_at};
+static void write_report(int fd, int kind, long received, double finished_at, double p50, double p99) {
+    struct consumer_report report = {kind, received, finished_at, p50, p99};
     const char *p = (const char *)&report;
     for (size_t left = sizeof report; left > 0;) {
         ssize_t n = write(fd, p, left);
@@ -1216,11 +1228,56 @@ static void fetch_object(struct consumer *c, const unsigned char key[16], int64_
     commit_transaction(db, c->commit);
 }
 
+/* The latency workload's consumer waits as SQLiteSubscriber does when idle (DESIGN.md's recipe):
+ * asleep on inotify IN_MODIFY of the WAL for up to 100 ms (the safety net); after a wakeup it
+ * drains the events and, when data_version has not moved (the WAL write that woke it can precede
+ * the commit becoming visible), yields for up to 50 µs looking again, then sleeps 150 µs and
+ * returns (the caller looks once more). The watch stays for the whole run, so a commit between
+ * the caller's look and the poll is still queued. */
+static void wait_for_commit(struct consumer *c, int watch, int64_t last_version) {
+#ifdef __linux__
+    struct pollfd pfd = {watch, POLLIN, 0};
+    int n = poll(&pfd, 1, 100);
+    if (n < 0 && errno != EINTR) die("poll: %s", strerror(errno));
+    if (n <= 0) return;
+    char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(watch, events, sizeof events) > 0) {}
+    if (errno != EAGAIN && errno != EWOULDBLOCK) die("read of the inotify events: %s", strerror(errno));
+    if (data_version(c->db, c->version) != last_version) return;
+    for (double end = monotonic_seconds() + 50e-6; monotonic_seconds() < end;) {
+        sched_yield();
+        if (data_version(c->db, c->version) != last_version) return;
+    }
+    sleep_micros(150);
+#else
+    (void)c, (void)watch, (void)last_version;
+    die("--wait inotify needs Linux");
+#endif
+}
+
+/* The send time the latency workload's producer wrote into the object's first 8 bytes. */
+static int64_t sent_at(const unsigned char *object) {
+    int64_t micros;
+    memcpy(&micros, object, sizeof micros);
+    return micros;
+}
+
+static int compare_int64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The `p` percentile of n sorted figures, as StreamBenchmarks.latency takes it: index n·p. */
+static double percentile(const int64_t *sorted, long n, double p) {
+    long index = (long)((double)n * p);
+    return (double)sorted[index < n ? index : n - 1];
+}
+
 /* The consumer process: an anonymous SQLiteSubscriber under StreamConsumer.nextObject, reading
  * to the end of stream. Its own connection, opened after the fork. Objects up to PREFETCH_LIMIT
  * come with their page; larger ones are fetched one by one on delivery, as the library's. Reports
  * ready, then the time the last object was read and evicted. Never returns. */
-static _Noreturn void run_consumer(const struct options *opt, int out, long size) {
+static _Noreturn void run_consumer(const struct options *opt, int out, long count, long size, int latency) {
     g_is_child = 1;
 #ifdef __linux__
     /* Die with the parent, and remove the files then (see on_signal). */
@@ -1248,7 +1305,24 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
     if (large) c.object = alloc_buffer(size);
     struct page_row *page = calloc(STREAM_PAGE, sizeof *page);
     if (page == NULL) die("out of memory for a page");
-    write_report(out, REPORT_READY, 0, 0);
+    /* Latency: one figure per object, and the WAL watched from before the first send. */
+    int64_t *latencies = NULL;
+    int watch = -1;
+    if (latency) {
+        latencies = calloc((size_t)count, sizeof *latencies);
+        if (latencies == NULL) die("out of memory for %ld latencies", count);
+#ifdef __linux__
+        if (!opt->wait_spin) {
+            watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+            if (watch < 0) die("inotify_init1: %s", strerror(errno));
+            if (inotify_add_watch(watch, g_db_files[1], IN_MODIFY) < 0)
+                die("inotify_add_watch(%s): %s", g_db_files[1], strerror(errno));
+        }
+#else
+        if (!opt->wait_spin) die("--wait inotify needs Linux");
+#endif
+    }
+    write_report(out, REPORT_READY, 0, 0, 0, 0);
 
     int64_t cursor = 0, last_version = -1;
     struct eviction_run run = {0, 0, 0, 0, 0};
@@ -1256,10 +1330,11 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
     uint64_t sink = 0;
     for (int finished = 0; !finished;) {
         /* Nothing committed since the last empty read: wait. The library waits on inotify; the
-         * floor spins, the best case for wakeups. */
+         * throughput floor spins, the best case for wakeups; the latency floor waits as told. */
         int64_t version = data_version(db, c.version);
         if (version == last_version) {
-            sched_yield();
+            if (watch >= 0) wait_for_commit(&c, watch, last_version);
+            else sched_yield();
             continue;
         }
 
@@ -1329,37 +1404,50 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
                 finished = 1;
                 break;
             }
+            int64_t sent = 0;
             if (large) {
                 fetch_object(&c, row->key, row->seq);
                 sink += c.object[0];
+                if (latency) sent = sent_at(c.object);
             } else {
                 if (size > 0) sink += row->object[0];
+                if (latency) sent = sent_at(row->object);
                 free(row->object);
             }
+            if (latency && received >= count) die("more than %ld objects", count);
             received++;
-            if (!row->evictable) continue;
-            if (run.objects > 0 && row->seq != run.last + 1)
-                die("eviction run %lld...%lld cannot grow to %lld", (long long)run.first, (long long)run.last,
-                    (long long)row->seq);
-            if (run.objects == 0) run.first = row->seq;
-            run.last = row->seq;
-            run.objects++;
-            /* Fetched on its own, not from the page: the run may hold chunks (recordEviction). */
-            if (large) {
-                run.may_be_chunked = 1;
-                run.chunks += c.chunks;
+            if (row->evictable) {
+                if (run.objects > 0 && row->seq != run.last + 1)
+                    die("eviction run %lld...%lld cannot grow to %lld", (long long)run.first, (long long)run.last,
+                        (long long)row->seq);
+                if (run.objects == 0) run.first = row->seq;
+                run.last = row->seq;
+                run.objects++;
+                /* Fetched on its own, not from the page: the run may hold chunks (recordEviction). */
+                if (large) {
+                    run.may_be_chunked = 1;
+                    run.chunks += c.chunks;
+                }
+                /* A full batch, or an idle stream: the page is delivered and nobody has committed
+                 * since it was read (SQLiteSubscriber.fetchObject). */
+                if (run.objects >= EVICTION_BATCH || (i == rows - 1 && data_version(db, c.version) == version))
+                    commit_evictions(&c, &run);
             }
-            /* A full batch, or an idle stream: the page is delivered and nobody has committed since
-             * it was read (SQLiteSubscriber.fetchObject). */
-            if (run.objects >= EVICTION_BATCH || (i == rows - 1 && data_version(db, c.version) == version))
-                commit_evictions(&c, &run);
+            /* nextObject returns here: the object is held, and a lone one's eviction committed. */
+            if (latency) latencies[received - 1] = now_micros() - sent;
         }
     }
     /* End of stream: the last evictions commit before nextObject returns nil. */
     if (run.objects > 0) commit_evictions(&c, &run);
     double finished_at = monotonic_seconds();
     g_sink = sink;
-    write_report(out, REPORT_DONE, received, finished_at);
+    double p50 = 0, p99 = 0;
+    if (latency && received > 0) {
+        qsort(latencies, (size_t)received, sizeof *latencies, compare_int64);
+        p50 = percentile(latencies, received, 0.5);
+        p99 = percentile(latencies, received, 0.99);
+    }
+    write_report(out, REPORT_DONE, received, finished_at, p50, p99);
 
     stop_checkpointer();
     finalize(db, c.list, SQL_CHUNKS);
@@ -1374,6 +1462,8 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long size
     check(db, sqlite3_close(db), SQLITE_OK, "sqlite3_close");
     free(c.object);
     free(page);
+    free(latencies);
+    if (watch >= 0) close(watch);
     close(out);
     _exit(0);
 }
@@ -1388,8 +1478,12 @@ static int64_t count_rows(sqlite3 *db, const char *sql) {
 
 /* A store-backed stream across two processes on one fresh file: this process produces (as
  * StreamBenchmarks.throughput with placement store), a forked one consumes. Timed from the first
- * producer transaction to the consumer's eviction of the last object. */
-static void run_stream(const struct options *opt, long count, long size, long batch) {
+ * producer transaction to the consumer's eviction of the last object. With `interval` >= 0 (the
+ * latency workload, batch 1), the producer sends one object every `interval` µs with its send
+ * time in its first 8 bytes (StreamBenchmarks.latency) and the consumer reports percentiles. */
+static void run_stream(const struct options *opt, long count, long size, long batch, long interval) {
+    int latency = interval >= 0;
+    if (latency && size < (long)sizeof(int64_t)) die("latency: --size must be at least 8 (the send time goes in the object)");
     sqlite3 *setup = open_fresh(opt);
     /* No connection crosses the fork: each process opens its own afterwards. */
     check(setup, sqlite3_close(setup), SQLITE_OK, "sqlite3_close");
@@ -1403,7 +1497,7 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     if (pid < 0) die("fork: %s", strerror(errno));
     if (pid == 0) {
         close(fds[0]);
-        run_consumer(opt, fds[1], size);
+        run_consumer(opt, fds[1], count, size, latency);
     }
     g_child = pid;
     close(fds[1]);
@@ -1432,7 +1526,16 @@ static void run_stream(const struct options *opt, long count, long size, long ba
 
     double start = monotonic_seconds();
     long done = 0;
-    for (; count - done >= batch; done += batch) flush_batch(&p, batch, 0);
+    if (latency) {
+        for (; done < count; done++) {
+            int64_t now = now_micros();
+            memcpy(data, &now, sizeof now);
+            flush_batch(&p, 1, 0);
+            sleep_micros(interval);
+        }
+    } else {
+        for (; count - done >= batch; done += batch) flush_batch(&p, batch, 0);
+    }
     /* Closing the topic: the end-of-stream event goes with what is still buffered, or alone in a
      * transaction of its own (StreamProducer.close(topics:)). */
     flush_batch(&p, count - done, 1);
@@ -1476,6 +1579,16 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     if (events != count + 1) die("%lld events in the topic, expected %ld", (long long)events, count + 1);
     close_and_remove(db);
 
+    if (latency) {
+        const char *evict = opt->no_evict ? " evict=false" : "";
+        const char *wait = opt->wait_spin ? "spin" : "inotify";
+        printf("floor latency-p50 size=%ld placement=store%s wait=%s samples=%ld interval_us=%ld seconds=0 rate=%.0f unit=us\n",
+               size, evict, wait, count, interval, finish.p50);
+        printf("floor latency-p99 size=%ld placement=store%s wait=%s samples=%ld interval_us=%ld seconds=0 rate=%.0f unit=us\n",
+               size, evict, wait, count, interval, finish.p99);
+        fflush(stdout);
+        return;
+    }
     report("stream", batch, size, count, opt->no_evict ? " placement=store evict=false" : " placement=store",
            seconds, (double)count / seconds, "objects/s");
 }
@@ -1485,9 +1598,9 @@ static void run_stream(const struct options *opt, long count, long size, long ba
 static void usage(FILE *out) {
     fprintf(out,
             "usage: floor [options]\n"
-            "  --workload all|append|read|blob|stream  (default all)\n"
+            "  --workload all|append|read|blob|stream|latency  (default all)\n"
             "  --count N      events or objects; defaults: append %ld (%ld at batch 1), read %ld,\n"
-            "                 blob %ld, stream %ld\n"
+            "                 blob %ld, stream %ld, latency %ld\n"
             "  --size BYTES   payload size; defaults: events and stream objects %ld, blobs %ld;\n"
             "                 stream objects up to %ld are read with their page, larger ones\n"
             "                 fetched one by one; objects over %ld bytes are stored in chunks\n"
@@ -1495,8 +1608,10 @@ static void usage(FILE *out) {
             "  --batch N      append: rows per transaction (default: runs %ld, then 1);\n"
             "                 read: rows per page (default %ld);\n"
             "                 stream: objects per producer transaction (default %ld)\n"
-            "  --no-evict     stream: send the objects with evict=false (the consumer deletes\n"
-            "                 nothing; the line says evict=false)\n"
+            "  --no-evict     stream, latency: send the objects with evict=false (the consumer\n"
+            "                 deletes nothing; the line says evict=false)\n"
+            "  --interval US  latency: microseconds between sends (default %ld)\n"
+            "  --wait inotify|spin  latency: how the idle consumer waits (default inotify)\n"
             "  --repeat K     run each workload K times, each on a fresh database (default 1)\n"
             "  --sync normal|full  PRAGMA synchronous (default normal)\n"
             "  --db PATH      database file (must not exist; removed after each run);\n"
@@ -1515,11 +1630,19 @@ static void usage(FILE *out) {
             "spinning on PRAGMA data_version while idle.\n"
             "Both use the library's busy handler, wal_autocheckpoint=0 and its background\n"
             "checkpoint thread (PASSIVE then RESTART once the WAL holds %d pages). Timed from the\n"
-            "producer's first transaction to the consumer's eviction of the last object.\n",
+            "producer's first transaction to the consumer's eviction of the last object.\n"
+            "\n"
+            "latency: the stream's processes with one object per transaction, --interval apart, the\n"
+            "send time (CLOCK_REALTIME, before BEGIN) in the object's first 8 bytes; each object is\n"
+            "timed to when the consumer holds it with its eviction committed (nextObject returning).\n"
+            "The consumer waits as the library's idle one: on inotify IN_MODIFY of the WAL, then a\n"
+            "50 us yielding look and a 150 us sleep when the wakeup saw no commit; --wait spin\n"
+            "spins on data_version instead (no wakeup cost: what SQLite alone costs). Prints p50 and\n"
+            "p99 lines, rate in microseconds.\n",
             DEFAULT_APPEND_COUNT, DEFAULT_APPEND_SINGLE_COUNT, DEFAULT_APPEND_COUNT,
-            DEFAULT_BLOB_COUNT, DEFAULT_STREAM_COUNT, DEFAULT_EVENT_SIZE, DEFAULT_BLOB_SIZE,
-            PREFETCH_LIMIT, ROW_VALUE_LIMIT, CHUNK_SIZE, DEFAULT_BATCH, READ_PAGE, DEFAULT_STREAM_BATCH, STREAM_PAGE, EVICTION_BATCH,
-            CHECKPOINT_PAGES);
+            DEFAULT_BLOB_COUNT, DEFAULT_STREAM_COUNT, DEFAULT_LATENCY_COUNT, DEFAULT_EVENT_SIZE, DEFAULT_BLOB_SIZE,
+            PREFETCH_LIMIT, ROW_VALUE_LIMIT, CHUNK_SIZE, DEFAULT_BATCH, READ_PAGE, DEFAULT_STREAM_BATCH,
+            DEFAULT_LATENCY_INTERVAL, STREAM_PAGE, EVICTION_BATCH, CHECKPOINT_PAGES);
 }
 
 static long parse_long(const char *name, const char *text, long min, long max) {
@@ -1533,7 +1656,7 @@ static long parse_long(const char *name, const char *text, long min, long max) {
 
 static void parse_options(int argc, char **argv, struct options *opt) {
     *opt = (struct options){.workload = "all", .count = -1, .size = -1, .batch = -1,
-                            .repeat = 1, .migrations = "Migrations"};
+                            .repeat = 1, .migrations = "Migrations", .interval = -1};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -1561,8 +1684,8 @@ static void parse_options(int argc, char **argv, struct options *opt) {
 
         if (strcmp(name, "--workload") == 0) {
             if (strcmp(value, "all") && strcmp(value, "append") && strcmp(value, "read") &&
-                strcmp(value, "blob") && strcmp(value, "stream"))
-                die("--workload: expected all, append, read, blob or stream, got '%s'", value);
+                strcmp(value, "blob") && strcmp(value, "stream") && strcmp(value, "latency"))
+                die("--workload: expected all, append, read, blob, stream or latency, got '%s'", value);
             opt->workload = value;
         } else if (strcmp(name, "--count") == 0) {
             opt->count = parse_long(name, value, 1, 1000000000000L);
@@ -1577,6 +1700,12 @@ static void parse_options(int argc, char **argv, struct options *opt) {
             if (strcmp(value, "normal") && strcmp(value, "full"))
                 die("--sync: expected normal or full, got '%s'", value);
             opt->sync_full = strcmp(value, "full") == 0;
+        } else if (strcmp(name, "--interval") == 0) {
+            opt->interval = parse_long(name, value, 0, 10000000L);
+        } else if (strcmp(name, "--wait") == 0) {
+            if (strcmp(value, "inotify") && strcmp(value, "spin"))
+                die("--wait: expected inotify or spin, got '%s'", value);
+            opt->wait_spin = strcmp(value, "spin") == 0;
         } else if (strcmp(name, "--db") == 0) {
             opt->db = value;
         } else if (strcmp(name, "--migrations") == 0) {
@@ -1622,8 +1751,11 @@ int main(int argc, char **argv) {
 
     int all = strcmp(opt.workload, "all") == 0;
     int stream = all || strcmp(opt.workload, "stream") == 0;
+    int latency = all || strcmp(opt.workload, "latency") == 0;
     long event_size = or_default(opt.size, DEFAULT_EVENT_SIZE);
-    if (opt.no_evict && !stream) die("--no-evict: only the stream workload evicts");
+    if (opt.no_evict && !stream && !latency) die("--no-evict: only the stream and latency workloads evict");
+    if (!latency && (opt.interval >= 0 || opt.wait_spin)) die("--interval, --wait: latency workload only");
+    if (latency && opt.batch >= 0 && !all) die("--batch: the latency workload sends one object per transaction");
 
     if (all || strcmp(opt.workload, "append") == 0) {
         long batch = or_default(opt.batch, DEFAULT_BATCH);
@@ -1646,7 +1778,11 @@ int main(int argc, char **argv) {
     if (stream)
         for (long r = 0; r < opt.repeat; r++)
             run_stream(&opt, or_default(opt.count, DEFAULT_STREAM_COUNT), event_size,
-                       or_default(opt.batch, DEFAULT_STREAM_BATCH));
+                       or_default(opt.batch, DEFAULT_STREAM_BATCH), -1);
+    if (latency)
+        for (long r = 0; r < opt.repeat; r++)
+            run_stream(&opt, or_default(opt.count, DEFAULT_LATENCY_COUNT), event_size, 1,
+                       or_default(opt.interval, DEFAULT_LATENCY_INTERVAL));
 
     cleanup();
     return 0;
