@@ -3,8 +3,8 @@ import Foundation
 /// The durable ``EventSubscriber``: reads its topics by cursor from a StreamLog file.
 ///
 /// It uses its own connection, so it sees commits from every other connection and process.
-/// While nothing is new it waits on a ``ChangeWatcher`` (inotify on Linux) instead of spinning,
-/// then confirms with `PRAGMA data_version` before querying.
+/// While nothing is new it waits through a ``CommitWaiter`` (inotify on Linux) instead of
+/// spinning, and confirms with `PRAGMA data_version` before querying.
 ///
 /// Anonymous subscribers (``Start``) write nothing: replaying never changes the file.
 public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
@@ -29,14 +29,6 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// Evictions of fetched objects written per transaction while events keep coming (each
     /// transaction takes the write lock from producers, so fewer, larger ones stream faster).
     static let evictionBatch = 1024
-    /// How long a consumer that has just read something looks for the next commit before it
-    /// sleeps. A busy producer commits every few dozen microseconds; sleeping and being woken
-    /// costs more than looking (an inotify read, two context switches), and a sleeping
-    /// consumer's watch taxes every write of the producer.
-    static let lookBeforeSleeping: Duration = .microseconds(150)
-    /// How often, in microseconds, a consumer looks for the commit of a large transaction being
-    /// written (without its watch; see ``waitForChange(until:)``).
-    static let largeWritePollMicroseconds: useconds_t = 250
 
     /// One subscribed topic: its cursor and the page read ahead of delivery.
     private struct TopicState {
@@ -59,13 +51,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         var hasBuffered: Bool { head < page.count }
     }
 
-    private let watcher: ChangeWatcher
-    /// Reads that found something new since the last wait (see ``refill()``).
-    private var refillsSinceWait = 0
-    /// Wakeups that found no commit since one was last seen (see ``waitForChange(until:)``).
-    private var unconfirmedWakeups = 0
-    /// Whether the next wait lasts at most 1 ms (after a first unconfirmed wakeup).
-    private var waitBrieflyNext = false
+    private let waiter: CommitWaiter
     private let position: CursorPosition
     private var states: [TopicState] = []
     private var lastDataVersion: Int64 = -1
@@ -116,7 +102,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         self.database = database
         self.pageSize = max(pageSize, 1)
         self.position = position
-        self.watcher = ChangeWatcher(databasePath: database.path)
+        self.waiter = CommitWaiter(databasePath: database.path)
         var seen: Set<String> = []
         for topic in topics where seen.insert(topic).inserted {
             states.append(TopicState(name: topic, cursor: try position.initialCursor(topic: topic, database: database)))
@@ -127,7 +113,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
 
     /// Whether the subscriber watches the file for commits (for tests: it stops while it reads a
     /// backlog and starts again when it waits).
-    var isWatchingForCommits: Bool { watcher.isWatching }
+    var isWatchingForCommits: Bool { waiter.isWatching }
 
     private var hasBufferedEvents: Bool { states.contains(where: \.hasBuffered) }
 
@@ -143,7 +129,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
             if try refill() { continue }
             try commitAcknowledgements()  // caught up: a good moment to persist the cursor
             if let deadline, clock.now >= deadline { return nil }
-            try waitForChange(until: deadline)
+            try waiter.wait(until: deadline) { try database.dataVersion() != lastDataVersion }
         }
     }
 
@@ -279,7 +265,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     private func refill() throws -> Bool {
         let version = try database.dataVersion()
         guard version != lastDataVersion else { return false }
-        unconfirmedWakeups = 0
+        waiter.sawCommit()
         dataVersionAtLastRead = version
         var readAny = false
         for index in states.indices where !states[index].finished && !states[index].hasBuffered {
@@ -295,70 +281,8 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         // Remember the version only once every topic is drained, so a page-sized read is
         // followed by another query rather than a wait.
         if !readAny { lastDataVersion = version }
-        // A second read with something new since the last wait: the consumer is busy catching
-        // up, and the watch would only tax the producers' writes until it waits again. (An idle
-        // consumer reads once per wait and keeps its watch: nothing added to its wakeups.)
-        if readAny {
-            refillsSinceWait += 1
-            if refillsSinceWait == 2 { watcher.stopWatching() }
-        }
+        if readAny { waiter.readFoundEvents() }
         return readAny
-    }
-
-    /// Waits for a commit by another connection: the watcher's wakeup, confirmed by
-    /// `data_version`. The WAL write that wakes us can precede the commit becoming visible, so an
-    /// unconfirmed wakeup spins briefly (yielding) and re-checks at ~200 µs. One such wakeup is
-    /// usually this consumer's own write (its evictions), or a commit slow to show: the next wait
-    /// lasts at most 1 ms, so the latter is still seen soon, while a new commit wakes it at once.
-    /// A second before any commit is seen means a large transaction is being written: the watch
-    /// is dropped, since each of its writes would cost the writer an event for us (a 100 MiB
-    /// transaction is 25,600 writes), and `data_version` is polled every ``largeWritePollMicroseconds``
-    /// until it commits (or the wait's time is up; the watch comes back with the next wait).
-    ///
-    /// A consumer that read something since it last slept first looks for the next commit for
-    /// up to ``lookBeforeSleeping`` (yielding); one that finds it has not slept, so its watch
-    /// stays as it was. An idle consumer looks once per quiet spell: after the look fails, it
-    /// sleeps without looking until something new arrives.
-    private func waitForChange(until deadline: ContinuousClock.Instant?) throws {
-        let clock = ContinuousClock()
-        func upTo(_ longest: Duration) -> Duration {
-            deadline.map { min(max(clock.now.duration(to: $0), .zero), longest) } ?? longest
-        }
-        if refillsSinceWait > 0, try committed(within: upTo(Self.lookBeforeSleeping), pausing: { sched_yield() }) {
-            return
-        }
-        let safetyNet: Duration = .milliseconds(100)
-        let wait = upTo(waitBrieflyNext ? .milliseconds(1) : safetyNet)
-        waitBrieflyNext = false
-        refillsSinceWait = 0
-        // A commit between the caller's last look and the watch's start woke nobody: look again.
-        if watcher.startWatching(), try hasNewCommit() { return }
-        guard watcher.wait(timeout: wait) else { return }
-        if try hasNewCommit() || committed(within: .microseconds(50), pausing: { sched_yield() }) { return }
-        usleep(150)
-        if try hasNewCommit() { return }
-        unconfirmedWakeups += 1
-        if unconfirmedWakeups == 1 {
-            waitBrieflyNext = true
-            return
-        }
-        watcher.stopWatching()
-        _ = try committed(within: upTo(safetyNet), pausing: { usleep(Self.largeWritePollMicroseconds) })
-    }
-
-    /// Whether another connection has committed since the last read of pages.
-    private func hasNewCommit() throws -> Bool {
-        try database.dataVersion() != lastDataVersion
-    }
-
-    /// Looks for a commit until `duration` has passed, calling `pause` before each look.
-    private func committed(within duration: Duration, pausing pause: () -> Void) throws -> Bool {
-        let end = ContinuousClock.now.advanced(by: duration)
-        while ContinuousClock.now < end {
-            pause()
-            if try hasNewCommit() { return true }
-        }
-        return false
     }
 }
 

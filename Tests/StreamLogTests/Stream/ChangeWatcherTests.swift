@@ -4,7 +4,7 @@ import Testing
 import StreamLogTestSupport
 
 /// The wakeup a waiting consumer gets from another connection's commit, and the watch that a
-/// busy consumer drops so that producers' writes do not pay for it (see ChangeWatcher).
+/// busy consumer drops so that producers' writes do not pay for it (see ChangeWatcher, CommitWaiter).
 @Suite struct ChangeWatcherTests {
     #if os(Linux)
     @Test func aWatchSeesACommitOnlyWhileItExists() throws {
