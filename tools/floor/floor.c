@@ -105,6 +105,14 @@ static const char SQL_EVICT[] =
     "DELETE FROM objects WHERE key IN (SELECT key FROM topic_1 WHERE seq BETWEEN ?1 AND ?2 "
     "AND evict = 1 AND key IS NOT NULL AND store IS NULL)";
 static const char SQL_DATA_VERSION[] = "PRAGMA data_version";
+/* The rows of the multi-row forms of SQL_APPEND, SQL_OBJECT_PUT and SQL_EVENT (MultiRowInsert):
+ * "<prefix> VALUES <row>, <row>, …", built by multi_row_sql. */
+static const char SQL_APPEND_PREFIX[] =
+    "INSERT INTO topic_1 (seq, type, time, evict, encoding, size, payload, key, store, metadata)";
+static const char SQL_APPEND_ROW[] = "(?,0,?,0,'bytes',?,?,NULL,NULL,NULL)";
+static const char SQL_OBJECT_PUT_PREFIX[] = "INSERT INTO objects (key, size, encoding, created_at, chunks, data)";
+static const char SQL_OBJECT_PUT_ROW[] = "(?, ?, ?, ?, ?, ?)";
+static const char SQL_EVENT_ROW[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_SCHEMA_READ[] = "SELECT count(*) FROM sqlite_schema";
 
 /* The topic every workload uses; its table is topic_<TOPIC_ID>, hard-coded in the SQL above. */
@@ -131,6 +139,11 @@ static const char SQL_SCHEMA_READ[] = "SELECT count(*) FROM sqlite_schema";
 #define PREFETCH_LIMIT 65536L        /* LogDatabase.prefetchLimit: objects read with their page */
 #define PAGE_BYTE_BUDGET (1L << 20)  /* LogDatabase.pageByteBudget: a page ends once it holds this much */
 #define EVICTION_BATCH 1024L         /* SQLiteSubscriber.evictionBatch */
+/* MultiRowInsert: runs of rows are inserted 64, 16 or 4 per statement (largest first), the rest
+ * one per statement; rows with a value over MULTI_ROW_LIMIT bytes always one per statement. */
+static const int MULTI_ROW_SIZES[] = {64, 16, 4};
+#define MULTI_ROW_KINDS 3
+#define MULTI_ROW_LIMIT 1024L        /* MultiRowInsert.payloadLimit */
 #define CHECKPOINT_PAGES 1000        /* Options.walAutocheckpointPages */
 #define CHECKPOINT_HARD_LIMIT (8 * CHECKPOINT_PAGES) /* a commit checkpoints itself past this */
 #define WAL_SIZE_LIMIT 67108864L     /* Options.walSizeLimit: PRAGMA journal_size_limit */
@@ -276,6 +289,49 @@ static void finalize(sqlite3 *db, sqlite3_stmt *stmt, const char *sql) {
 static void rewind_stmt(sqlite3 *db, sqlite3_stmt *stmt, const char *sql) {
     check(db, sqlite3_reset(stmt), SQLITE_OK, sql);
     check(db, sqlite3_clear_bindings(stmt), SQLITE_OK, sql);
+}
+
+/* "<prefix> VALUES <row>, <row>, …" with `rows` rows (MultiRowInsert.placeholders). */
+static char *multi_row_sql(const char *prefix, const char *row, int rows) {
+    size_t length = strlen(prefix) + strlen(" VALUES ") + (size_t)rows * (strlen(row) + 2) + 1;
+    char *sql = malloc(length);
+    if (sql == NULL) die("out of memory for a statement");
+    strcpy(sql, prefix);
+    strcat(sql, " VALUES ");
+    for (int i = 0; i < rows; i++) {
+        if (i > 0) strcat(sql, ", ");
+        strcat(sql, row);
+    }
+    return sql;
+}
+
+/* The multi-row statements of one kind of row, one per MULTI_ROW_SIZES entry. */
+struct multi_row {
+    sqlite3_stmt *stmt[MULTI_ROW_KINDS];
+    char *sql[MULTI_ROW_KINDS];
+};
+
+static void prepare_multi_row(sqlite3 *db, struct multi_row *m, const char *prefix, const char *row) {
+    for (int k = 0; k < MULTI_ROW_KINDS; k++) {
+        m->sql[k] = multi_row_sql(prefix, row, MULTI_ROW_SIZES[k]);
+        m->stmt[k] = prepare(db, m->sql[k]);
+    }
+}
+
+static void finalize_multi_row(sqlite3 *db, struct multi_row *m) {
+    for (int k = 0; k < MULTI_ROW_KINDS; k++) {
+        finalize(db, m->stmt[k], m->sql[k]);
+        free(m->sql[k]);
+    }
+}
+
+/* Which multi-row statement inserts the next of `left` rows of values of `size` bytes
+ * (MultiRowInsert.rows): the index of the largest size that fits, or -1 for one row alone. */
+static int multi_row_kind(long left, long size) {
+    if (size > MULTI_ROW_LIMIT) return -1;
+    for (int k = 0; k < MULTI_ROW_KINDS; k++)
+        if (MULTI_ROW_SIZES[k] <= left) return k;
+    return -1;
 }
 
 /* ---- clocks and data ---------------------------------------------------------------------- */
@@ -472,6 +528,8 @@ static double append_events(sqlite3 *db, long count, long size, long batch) {
     sqlite3_stmt *reserve = prepare(db, SQL_RESERVE);
     sqlite3_stmt *reserved = prepare(db, SQL_RESERVED);
     sqlite3_stmt *insert = prepare(db, SQL_APPEND);
+    struct multi_row inserts;
+    prepare_multi_row(db, &inserts, SQL_APPEND_PREFIX, SQL_APPEND_ROW);
     sqlite3_stmt *begin = prepare(db, SQL_BEGIN);
     sqlite3_stmt *commit = prepare(db, SQL_COMMIT);
     int64_t expected_seq = 1;
@@ -499,7 +557,22 @@ static double append_events(sqlite3 *db, long count, long size, long batch) {
         rewind_stmt(db, reserved, SQL_RESERVED);
         if (seq != expected_seq) die("%s: first seq %lld, expected %lld", SQL_RESERVE, (long long)seq, (long long)expected_seq);
 
-        for (long i = 0; i < rows; i++, seq++) {
+        for (long i = 0; i < rows;) {
+            int kind = multi_row_kind(rows - i, size);
+            if (kind >= 0) {
+                sqlite3_stmt *many = inserts.stmt[kind];
+                for (int j = 0; j < MULTI_ROW_SIZES[kind]; j++, seq++) {
+                    check(db, sqlite3_bind_int64(many, 4 * j + 1, seq), SQLITE_OK, inserts.sql[kind]);
+                    check(db, sqlite3_bind_int64(many, 4 * j + 2, event_time), SQLITE_OK, inserts.sql[kind]);
+                    check(db, sqlite3_bind_int64(many, 4 * j + 3, size), SQLITE_OK, inserts.sql[kind]);
+                    check(db, sqlite3_bind_blob(many, 4 * j + 4, payload, (int)size, SQLITE_STATIC), SQLITE_OK,
+                          inserts.sql[kind]);
+                }
+                check(db, sqlite3_step(many), SQLITE_DONE, inserts.sql[kind]);
+                rewind_stmt(db, many, inserts.sql[kind]);
+                i += MULTI_ROW_SIZES[kind];
+                continue;
+            }
             check(db, sqlite3_bind_int64(insert, 1, seq), SQLITE_OK, SQL_APPEND);
             check(db, sqlite3_bind_int64(insert, 2, event_time), SQLITE_OK, SQL_APPEND);
             check(db, sqlite3_bind_int64(insert, 3, size), SQLITE_OK, SQL_APPEND);
@@ -507,6 +580,8 @@ static double append_events(sqlite3 *db, long count, long size, long batch) {
                   SQL_APPEND);
             check(db, sqlite3_step(insert), SQLITE_DONE, SQL_APPEND);
             rewind_stmt(db, insert, SQL_APPEND);
+            i++;
+            seq++;
         }
 
         check(db, sqlite3_step(commit), SQLITE_DONE, SQL_COMMIT);
@@ -519,6 +594,7 @@ static double append_events(sqlite3 *db, long count, long size, long batch) {
     finalize(db, commit, SQL_COMMIT);
     finalize(db, begin, SQL_BEGIN);
     finalize(db, insert, SQL_APPEND);
+    finalize_multi_row(db, &inserts);
     finalize(db, reserved, SQL_RESERVED);
     finalize(db, reserve, SQL_RESERVE);
     free(payload);
@@ -1036,6 +1112,7 @@ static struct consumer_report read_report(int fd, int kind) {
 struct producer {
     sqlite3 *db;
     sqlite3_stmt *begin, *commit, *put, *put_chunk, *reserve, *reserved, *event, *is_closed, *close;
+    struct multi_row puts, events; /* SQL_OBJECT_PUT and SQL_EVENT, many rows at once */
     const unsigned char *data;
     long size;
     int64_t chunks; /* 0: each object is kept in its row; else the chunks of every object */
@@ -1061,6 +1138,26 @@ static void flush_batch(struct producer *p, long objects, int end_of_stream) {
     }
 
     for (long i = 0; i < objects; i++) {
+        /* Objects kept whole in their rows and small enough go many to a statement (ObjectStore.insert). */
+        int kind = p->chunks == 0 ? multi_row_kind(objects - i, p->size) : -1;
+        if (kind >= 0) {
+            sqlite3_stmt *many = p->puts.stmt[kind];
+            const char *sql = p->puts.sql[kind];
+            int64_t created = now_micros(); /* one clock read per statement, as the library's */
+            for (int j = 0; j < MULTI_ROW_SIZES[kind]; j++, i++) {
+                next_key(p->keys[i]);
+                check(db, sqlite3_bind_blob(many, 6 * j + 1, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, sql);
+                check(db, sqlite3_bind_int64(many, 6 * j + 2, p->size), SQLITE_OK, sql);
+                check(db, sqlite3_bind_text(many, 6 * j + 3, "bytes", 5, SQLITE_STATIC), SQLITE_OK, sql);
+                check(db, sqlite3_bind_int64(many, 6 * j + 4, created), SQLITE_OK, sql);
+                check(db, sqlite3_bind_int64(many, 6 * j + 5, 0), SQLITE_OK, sql);
+                check(db, sqlite3_bind_blob(many, 6 * j + 6, p->data, (int)p->size, SQLITE_STATIC), SQLITE_OK, sql);
+            }
+            check(db, sqlite3_step(many), SQLITE_DONE, sql);
+            rewind_stmt(db, many, sql);
+            i--; /* the loop's i++ moves past the last row of the statement */
+            continue;
+        }
         next_key(p->keys[i]);
         check(db, sqlite3_bind_blob(p->put, 1, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
         check(db, sqlite3_bind_int64(p->put, 2, p->size), SQLITE_OK, SQL_OBJECT_PUT);
@@ -1105,6 +1202,31 @@ static void flush_batch(struct producer *p, long objects, int end_of_stream) {
     /* Every parameter is bound for every row; the statement is only reset in between. */
     sqlite3_stmt *event = p->event;
     for (long i = 0; i < rows; i++, seq++) {
+        /* Key events (no payload) go many to a statement (LogDatabase.appendRows). */
+        int kind = multi_row_kind(rows - i, 0);
+        if (kind >= 0) {
+            sqlite3_stmt *many = p->events.stmt[kind];
+            const char *sql = p->events.sql[kind];
+            for (int j = 0; j < MULTI_ROW_SIZES[kind]; j++, i++, seq++) {
+                int object = i < objects, c = 10 * j;
+                check(db, sqlite3_bind_int64(many, c + 1, seq), SQLITE_OK, sql);
+                check(db, sqlite3_bind_int(many, c + 2, object ? 0 : 1), SQLITE_OK, sql);
+                check(db, sqlite3_bind_int64(many, c + 3, event_time), SQLITE_OK, sql);
+                check(db, sqlite3_bind_int(many, c + 4, object ? p->evict : 0), SQLITE_OK, sql);
+                if (object) check(db, sqlite3_bind_text(many, c + 5, "bytes", 5, SQLITE_STATIC), SQLITE_OK, sql);
+                else check(db, sqlite3_bind_null(many, c + 5), SQLITE_OK, sql);
+                check(db, sqlite3_bind_int64(many, c + 6, object ? p->size : 0), SQLITE_OK, sql);
+                check(db, sqlite3_bind_null(many, c + 7), SQLITE_OK, sql);
+                if (object) check(db, sqlite3_bind_blob(many, c + 8, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, sql);
+                else check(db, sqlite3_bind_null(many, c + 8), SQLITE_OK, sql);
+                check(db, sqlite3_bind_null(many, c + 9), SQLITE_OK, sql);
+                check(db, sqlite3_bind_null(many, c + 10), SQLITE_OK, sql);
+            }
+            check(db, sqlite3_step(many), SQLITE_DONE, sql);
+            rewind_stmt(db, many, sql);
+            i--, seq--; /* the loop's increments move past the statement's last row */
+            continue;
+        }
         int object = i < objects;
         check(db, sqlite3_bind_int64(event, 1, seq), SQLITE_OK, SQL_EVENT);
         check(db, sqlite3_bind_int(event, 2, object ? 0 : 1), SQLITE_OK, SQL_EVENT);
@@ -1511,6 +1633,8 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     p.reserve = prepare(p.db, SQL_RESERVE);
     p.reserved = prepare(p.db, SQL_RESERVED);
     p.event = prepare(p.db, SQL_EVENT);
+    prepare_multi_row(p.db, &p.puts, SQL_OBJECT_PUT_PREFIX, SQL_OBJECT_PUT_ROW);
+    prepare_multi_row(p.db, &p.events, SQL_APPEND_PREFIX, SQL_EVENT_ROW);
     p.is_closed = prepare(p.db, SQL_IS_CLOSED);
     p.close = prepare(p.db, SQL_CLOSE);
     unsigned char *data = alloc_buffer(size);
@@ -1546,6 +1670,8 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     finalize(p.db, p.close, SQL_CLOSE);
     finalize(p.db, p.is_closed, SQL_IS_CLOSED);
     finalize(p.db, p.event, SQL_EVENT);
+    finalize_multi_row(p.db, &p.events);
+    finalize_multi_row(p.db, &p.puts);
     finalize(p.db, p.reserved, SQL_RESERVED);
     finalize(p.db, p.reserve, SQL_RESERVE);
     finalize(p.db, p.put_chunk, SQL_CHUNK_PUT);

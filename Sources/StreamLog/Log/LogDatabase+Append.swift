@@ -46,10 +46,21 @@ extension LogDatabase {
         }
         var metadataJSON: [UInt8] = []
         defer { insert.reset() }
-        // Fields are read in place (`events[index].…`) rather than copying each Event, and the
-        // payload, key, encoding and metadata are bound without copies: the closures keep their
-        // buffers alive until the row is stepped. Every parameter is rebound for every row.
-        for index in events.indices {
+        var arena = BindingArena()
+        var index = events.startIndex
+        while index < events.endIndex {
+            let rows = MultiRowInsert.rows(from: index, of: events.endIndex) {
+                (events[$0].payload?.count ?? 0) <= MultiRowInsert.payloadLimit
+            }
+            if rows > 1 {
+                try insertEvents(events[index..<index + rows], firstSeq: first + Int64(index), time: time,
+                                 into: record, arena: &arena, in: connection)
+                index += rows
+                continue
+            }
+            // Fields are read in place (`events[index].…`) rather than copying each Event, and
+            // the payload, key, encoding and metadata are bound without copies: the closures keep
+            // their buffers alive until the row is stepped. Every parameter is rebound for every row.
             insert.bind(first + Int64(index), at: 1)
             insert.bind(events[index].kind.rawValue, at: 2)
             insert.bind(time.microsecondsSinceEpoch, at: 3)
@@ -71,6 +82,7 @@ extension LogDatabase {
                     }
                 }
             }
+            index += 1
         }
         let seq = first + Int64(events.count)
         if events.last?.isEndOfStream == true {
@@ -80,6 +92,47 @@ extension LogDatabase {
             }
         }
         return first...(seq - 1)
+    }
+
+    /// Inserts `events` (seqs from `firstSeq` on) with one statement (see ``MultiRowInsert``):
+    /// their variable-length values are copied into `arena`, and bound from there.
+    private func insertEvents(
+        _ events: ArraySlice<Event>, firstSeq: Int64, time: Timestamp, into record: TopicRecord,
+        arena: inout BindingArena, in connection: Connection
+    ) throws {
+        let insert = try connection.cached(.appendEvents, topicID: record.id, rows: events.count) {
+            "INSERT INTO \(record.table) (seq, type, time, evict, encoding, size, payload, key, store, metadata) VALUES "
+                + MultiRowInsert.placeholders(rows: events.count, columns: 10)
+        }
+        defer { insert.reset() }  // unbinds the arena's pointers
+        arena.removeAll()
+        // Where each row's values are in the arena: encoding, payload, key, metadata (nil: NULL).
+        var ranges: [(Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>)] = []
+        ranges.reserveCapacity(events.count)
+        for event in events {
+            ranges.append((
+                event.encoding.map { arena.append($0.utf8) },
+                event.payload.map { arena.append($0) },
+                event.key.map { key in key.withBytes { arena.append(bytes: $0) } },
+                arena.append { MetadataCoding.encode(event.metadata, into: &$0) }))
+        }
+        try arena.withBytes { bytes in
+            for (row, index) in zip(0..., events.indices) {
+                let column = Int32(row * 10)
+                let (encoding, payload, key, metadata) = ranges[row]
+                insert.bind(firstSeq + Int64(row), at: column + 1)
+                insert.bind(events[index].kind.rawValue, at: column + 2)
+                insert.bind(time.microsecondsSinceEpoch, at: column + 3)
+                insert.bind(events[index].evict, at: column + 4)
+                if let encoding { insert.bindNoCopy(text: bytes[encoding], at: column + 5) } else { insert.bindNull(at: column + 5) }
+                insert.bind(events[index].size, at: column + 6)
+                if let payload { insert.bindNoCopy(blob: bytes[payload], at: column + 7) } else { insert.bindNull(at: column + 7) }
+                if let key { insert.bindNoCopy(blob: bytes[key], at: column + 8) } else { insert.bindNull(at: column + 8) }
+                insert.bind(events[index].store?.id, at: column + 9)
+                if metadata.isEmpty { insert.bindNull(at: column + 10) } else { insert.bindNoCopy(text: bytes[metadata], at: column + 10) }
+            }
+            try insert.step()
+        }
     }
 
     /// Takes `count` seqs from the topic's counter (seqs are never reused, whatever was deleted)

@@ -50,11 +50,11 @@ final class Connection {
         return statement
     }
 
-    /// The statement `statement` of topic `topicID` (0: none), prepared from `sql` once and reused;
-    /// found by its key rather than by its text (see ``HotStatement``). `sql` must depend on
-    /// nothing but the two.
-    func cached(_ statement: HotStatement, topicID: Int64 = 0, sql: () -> String) throws -> Statement {
-        let key = HotStatementKey(statement: statement, topicID: topicID)
+    /// The statement `statement` of topic `topicID` (0: none) for `rows` rows (multi-row inserts;
+    /// 1 otherwise), prepared from `sql` once and reused; found by its key rather than by its text
+    /// (see ``HotStatement``). `sql` must depend on nothing but the three.
+    func cached(_ statement: HotStatement, topicID: Int64 = 0, rows: Int = 1, sql: () -> String) throws -> Statement {
+        let key = HotStatementKey(statement: statement, topicID: topicID, rows: rows)
         if let found = hotCache[key] { return found }
         let prepared = try Statement(connection: self, sql: sql())
         hotCache[key] = prepared

@@ -14,8 +14,13 @@ enum HotStatement: UInt8, Hashable {
     case readReservedSeqs
     /// `LogDatabase.appendRows`: inserts an event into a topic's table.
     case appendEvent
+    /// `LogDatabase.appendRows`: inserts several events (``HotStatementKey/rows`` of them) into a
+    /// topic's table (see ``MultiRowInsert``).
+    case appendEvents
     /// `ObjectStore.insert`: inserts an object's row.
     case insertObjectRow
+    /// `ObjectStore.insert`: inserts several objects' rows.
+    case insertObjectRows
     /// `LogDatabase.subscriberPage`: a page of a topic with its small objects.
     case subscriberPage
     /// `LogDatabase.commitConsumption`: deletes the objects of a run of a topic's seqs.
@@ -24,8 +29,10 @@ enum HotStatement: UInt8, Hashable {
     case evictChunks
 }
 
-/// A ``HotStatement`` for one topic (`topicID` 0 for statements that name no topic table).
+/// A ``HotStatement`` for one topic (`topicID` 0 for statements that name no topic table) and,
+/// for a multi-row insert, its number of rows (1 otherwise).
 struct HotStatementKey: Hashable {
     let statement: HotStatement
     let topicID: Int64
+    let rows: Int
 }
