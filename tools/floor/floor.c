@@ -146,6 +146,7 @@ static const int MULTI_ROW_SIZES[] = {64, 16, 4};
 #define MULTI_ROW_LIMIT 1024L        /* MultiRowInsert.payloadLimit */
 #define CHECKPOINT_PAGES 1000        /* Options.walAutocheckpointPages */
 #define CHECKPOINT_HARD_LIMIT (8 * CHECKPOINT_PAGES) /* a commit checkpoints itself past this */
+#define CHECKPOINT_RESTART (4 * CHECKPOINT_PAGES)    /* Checkpointer.restartThreshold */
 #define WAL_SIZE_LIMIT 67108864L     /* Options.walSizeLimit: PRAGMA journal_size_limit */
 #define BUSY_TIMEOUT_SECONDS 30.0    /* Options.busyTimeout */
 #define RESTART_WAIT_SECONDS 0.020   /* Checkpointer.restartWait */
@@ -936,7 +937,7 @@ static void *checkpoint_thread(void *unused) {
             continue;
         }
         check(db, rc, SQLITE_OK, passive);
-        if (log < CHECKPOINT_PAGES) continue; /* small: the WAL was restarted meanwhile */
+        if (log < CHECKPOINT_RESTART) continue; /* short enough: left to PASSIVE */
         rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &copied);
         if (rc != SQLITE_BUSY) check(db, rc, SQLITE_OK, restart);
     }
@@ -1755,7 +1756,7 @@ static void usage(FILE *out) {
             "%ld per transaction, or when it catches up; their chunks first when they were fetched),\n"
             "spinning on PRAGMA data_version while idle.\n"
             "Both use the library's busy handler, wal_autocheckpoint=0 and its background\n"
-            "checkpoint thread (PASSIVE then RESTART once the WAL holds %d pages). Timed from the\n"
+            "checkpoint thread (PASSIVE, then RESTART once the WAL holds %d pages). Timed from the\n"
             "producer's first transaction to the consumer's eviction of the last object.\n"
             "\n"
             "latency: the stream's processes with one object per transaction, --interval apart, the\n"
@@ -1768,7 +1769,7 @@ static void usage(FILE *out) {
             DEFAULT_APPEND_COUNT, DEFAULT_APPEND_SINGLE_COUNT, DEFAULT_APPEND_COUNT,
             DEFAULT_BLOB_COUNT, DEFAULT_STREAM_COUNT, DEFAULT_LATENCY_COUNT, DEFAULT_EVENT_SIZE, DEFAULT_BLOB_SIZE,
             PREFETCH_LIMIT, ROW_VALUE_LIMIT, CHUNK_SIZE, DEFAULT_BATCH, READ_PAGE, DEFAULT_STREAM_BATCH,
-            DEFAULT_LATENCY_INTERVAL, STREAM_PAGE, EVICTION_BATCH, CHECKPOINT_PAGES);
+            DEFAULT_LATENCY_INTERVAL, STREAM_PAGE, EVICTION_BATCH, CHECKPOINT_RESTART);
 }
 
 static long parse_long(const char *name, const char *text, long min, long max) {
