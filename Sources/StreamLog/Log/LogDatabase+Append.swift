@@ -58,24 +58,19 @@ extension LogDatabase {
                 index += rows
                 continue
             }
-            // Fields are read in place (`events[index].…`) rather than copying each Event, and
-            // the payload, key, encoding and metadata are bound without copies: the closures keep
-            // their buffers alive until the row is stepped. Every parameter is rebound for every row.
-            insert.bind(first + Int64(index), at: 1)
-            insert.bind(events[index].kind.rawValue, at: 2)
-            insert.bind(time.microsecondsSinceEpoch, at: 3)
-            insert.bind(events[index].evict, at: 4)
-            insert.bind(events[index].size, at: 6)
-            insert.bind(events[index].store?.id, at: 9)
+            // The event is read in place (`events[index]`) rather than copied, and its payload, key,
+            // encoding and metadata are bound without copies: the closures keep their buffers
+            // alive until the row is stepped. Every parameter is rebound for every row.
             metadataJSON.removeAll(keepingCapacity: true)
             MetadataCoding.encode(events[index].metadata, into: &metadataJSON)
-            try insert.withText(events[index].encoding, at: 5) {
+            try withOptionalText(events[index].encoding) { encoding in
                 try withOptionalBytes(events[index].payload) { payload in
                     try withOptionalKey(events[index].key) { key in
                         try metadataJSON.withUnsafeBytes { metadata in
-                            if let payload { insert.bindNoCopy(blob: payload, at: 7) } else { insert.bindNull(at: 7) }
-                            if let key { insert.bindNoCopy(blob: key, at: 8) } else { insert.bindNull(at: 8) }
-                            if metadata.isEmpty { insert.bindNull(at: 10) } else { insert.bindNoCopy(text: metadata, at: 10) }
+                            Self.bind(
+                                seq: first + Int64(index), kind: events[index].kind, time: time, evict: events[index].evict,
+                                encoding: encoding, size: events[index].size, payload: payload, key: key,
+                                store: events[index].store?.id, metadata: metadata, to: insert, row: 0)
                             defer { insert.rewind() }
                             try insert.step()
                         }
@@ -109,30 +104,47 @@ extension LogDatabase {
         // Where each row's values are in the arena: encoding, payload, key, metadata (nil: NULL).
         var ranges: [(Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>)] = []
         ranges.reserveCapacity(events.count)
-        for event in events {
+        // Fields are read in place (`events[index].…`): copying each Event costs retains.
+        for index in events.indices {
             ranges.append((
-                event.encoding.map { arena.append($0.utf8) },
-                event.payload.map { arena.append($0) },
-                event.key.map { key in key.withBytes { arena.append(bytes: $0) } },
-                arena.append { MetadataCoding.encode(event.metadata, into: &$0) }))
+                events[index].encoding.map { arena.append($0.utf8) },
+                events[index].payload.map { arena.append($0) },
+                events[index].key.map { key in key.withBytes { arena.append($0) } },
+                arena.append { MetadataCoding.encode(events[index].metadata, into: &$0) }))
         }
         try arena.withBytes { bytes in
             for (row, index) in zip(0..., events.indices) {
-                let column = Int32(row * 10)
                 let (encoding, payload, key, metadata) = ranges[row]
-                insert.bind(firstSeq + Int64(row), at: column + 1)
-                insert.bind(events[index].kind.rawValue, at: column + 2)
-                insert.bind(time.microsecondsSinceEpoch, at: column + 3)
-                insert.bind(events[index].evict, at: column + 4)
-                if let encoding { insert.bindNoCopy(text: bytes[encoding], at: column + 5) } else { insert.bindNull(at: column + 5) }
-                insert.bind(events[index].size, at: column + 6)
-                if let payload { insert.bindNoCopy(blob: bytes[payload], at: column + 7) } else { insert.bindNull(at: column + 7) }
-                if let key { insert.bindNoCopy(blob: bytes[key], at: column + 8) } else { insert.bindNull(at: column + 8) }
-                insert.bind(events[index].store?.id, at: column + 9)
-                if metadata.isEmpty { insert.bindNull(at: column + 10) } else { insert.bindNoCopy(text: bytes[metadata], at: column + 10) }
+                Self.bind(
+                    seq: firstSeq + Int64(row), kind: events[index].kind, time: time, evict: events[index].evict,
+                    encoding: encoding.map { bytes[$0] }, size: events[index].size, payload: payload.map { bytes[$0] },
+                    key: key.map { bytes[$0] }, store: events[index].store?.id, metadata: bytes[metadata], to: insert,
+                    row: row)
             }
             try insert.step()
         }
+    }
+
+    /// Binds the 10 columns of row `row` of `statement` (an event insert of one or more rows).
+    /// Takes the event's fields rather than the `Event`, which callers would have to copy. The
+    /// buffers are bound without copies: they must outlive the step. `nil` binds NULL; empty
+    /// `metadata` is NULL too (no metadata).
+    private static func bind(
+        seq: Int64, kind: Event.Kind, time: Timestamp, evict: Bool, encoding: UnsafeRawBufferPointer?, size: Int,
+        payload: UnsafeRawBufferPointer?, key: UnsafeRawBufferPointer?, store: Int64?, metadata: UnsafeRawBufferPointer,
+        to statement: Statement, row: Int
+    ) {
+        let column = Int32(row * 10)
+        statement.bind(seq, at: column + 1)
+        statement.bind(kind.rawValue, at: column + 2)
+        statement.bind(time.microsecondsSinceEpoch, at: column + 3)
+        statement.bind(evict, at: column + 4)
+        if let encoding { statement.bindNoCopy(text: encoding, at: column + 5) } else { statement.bindNull(at: column + 5) }
+        statement.bind(size, at: column + 6)
+        if let payload { statement.bindNoCopy(blob: payload, at: column + 7) } else { statement.bindNull(at: column + 7) }
+        if let key { statement.bindNoCopy(blob: key, at: column + 8) } else { statement.bindNull(at: column + 8) }
+        statement.bind(store, at: column + 9)
+        if metadata.isEmpty { statement.bindNull(at: column + 10) } else { statement.bindNoCopy(text: metadata, at: column + 10) }
     }
 
     /// Takes `count` seqs from the topic's counter (seqs are never reused, whatever was deleted)
@@ -175,6 +187,12 @@ extension LogDatabase {
             return try appendRows([.endOfStream(topic: topic)], to: record, in: connection).lowerBound
         }
     }
+}
+
+/// Calls `body` with the UTF-8 bytes of `text`, or with `nil`.
+func withOptionalText<T>(_ text: String?, _ body: (UnsafeRawBufferPointer?) throws -> T) rethrows -> T {
+    guard var text else { return try body(nil) }
+    return try text.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
 }
 
 /// Calls `body` with the bytes of `data`, or with `nil`.

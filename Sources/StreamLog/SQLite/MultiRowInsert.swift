@@ -49,13 +49,6 @@ struct BindingArena {
         return start..<bytes.count
     }
 
-    /// Appends raw bytes; returns where they are in the arena.
-    mutating func append(bytes raw: UnsafeRawBufferPointer) -> Range<Int> {
-        let start = bytes.count
-        bytes.append(contentsOf: raw)
-        return start..<bytes.count
-    }
-
     /// Appends what `write` adds to the buffer; returns where it is in the arena.
     mutating func append(writing write: (inout [UInt8]) -> Void) -> Range<Int> {
         let start = bytes.count
@@ -73,9 +66,7 @@ struct BindingArena {
     struct Bytes {
         let base: UnsafeRawBufferPointer
 
-        /// The bytes of `range` (empty for an empty range).
-        subscript(range: Range<Int>) -> UnsafeRawBufferPointer {
-            range.isEmpty ? UnsafeRawBufferPointer(start: nil, count: 0) : UnsafeRawBufferPointer(rebasing: base[range])
-        }
+        /// The bytes of `range`.
+        subscript(range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: base[range]) }
     }
 }

@@ -95,20 +95,6 @@ final class Statement {
         sqlite3_reset(handle)
     }
 
-    /// Binds UTF-8 text without copying, for the duration of `body` (which must step).
-    func withText<R>(_ value: String?, at index: Int32, _ body: () throws -> R) rethrows -> R {
-        guard var value else {
-            bindNull(at: index)
-            return try body()
-        }
-        return try value.withUTF8 { bytes in
-            sqlite3_bind_text64(
-                handle, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self),
-                sqlite3_uint64(bytes.count), nil, UInt8(SQLITE_UTF8))
-            return try body()
-        }
-    }
-
     /// Binds with `bind`, steps to completion and resets: for INSERT/UPDATE/DELETE.
     func run(_ bind: (Statement) -> Void = { _ in }) throws {
         defer { reset() }

@@ -296,7 +296,7 @@ public struct ObjectStore: Sendable {
 extension ObjectStore {
     /// Inserts one object inside the caller's write transaction, in chunks when it is large.
     static func insert(_ object: PendingObject, in connection: Connection) throws {
-        try insert(CollectionOfOne(object), in: connection)
+        try insertOne(object, using: insertRowStatement(in: connection), in: connection)
     }
 
     /// Inserts objects inside the caller's write transaction, each in chunks when it is large.
@@ -307,10 +307,9 @@ extension ObjectStore {
     /// objects at batch 100).
     ///
     /// Runs of small objects go in multi-row statements (``MultiRowInsert``).
-    static func insert(_ objects: some Collection<PendingObject>, in connection: Connection) throws {
+    static func insert(_ objects: [PendingObject], in connection: Connection) throws {
         guard !objects.isEmpty else { return }
         let insertRow = try insertRowStatement(in: connection)
-        let objects = Array(objects)
         var arena = BindingArena()
         var index = 0
         while index < objects.count {
@@ -366,22 +365,32 @@ extension ObjectStore {
         var ranges: [(key: Range<Int>, encoding: Range<Int>, data: Range<Int>)] = []
         ranges.reserveCapacity(objects.count)
         for object in objects {
-            ranges.append((object.key.withBytes { arena.append(bytes: $0) }, arena.append(object.encoding.utf8),
+            ranges.append((object.key.withBytes { arena.append($0) }, arena.append(object.encoding.utf8),
                            arena.append(object.data)))
         }
-        let now = Timestamp.now().microsecondsSinceEpoch
+        let now = Timestamp.now()
         try arena.withBytes { bytes in
             for (row, object) in zip(0..., objects) {
-                let column = Int32(row * 6)
-                insert.bindNoCopy(blob: bytes[ranges[row].key], at: column + 1)
-                insert.bind(object.data.count, at: column + 2)
-                insert.bindNoCopy(text: bytes[ranges[row].encoding], at: column + 3)
-                insert.bind(now, at: column + 4)
-                insert.bind(0, at: column + 5)
-                insert.bindNoCopy(blob: bytes[ranges[row].data], at: column + 6)
+                bindRow(key: bytes[ranges[row].key], size: object.data.count, encoding: bytes[ranges[row].encoding],
+                        createdAt: now, chunks: 0, data: bytes[ranges[row].data], to: insert, row: row)
             }
             try insert.step()
         }
+    }
+
+    /// Binds the 6 columns of row `row` of `statement` (an object insert of one or more rows),
+    /// without copies: the buffers must outlive the step. `data` is `nil` for a chunked object.
+    private static func bindRow(
+        key: UnsafeRawBufferPointer, size: Int, encoding: UnsafeRawBufferPointer, createdAt: Timestamp, chunks: Int,
+        data: UnsafeRawBufferPointer?, to statement: Statement, row: Int
+    ) {
+        let column = Int32(row * 6)
+        statement.bindNoCopy(blob: key, at: column + 1)
+        statement.bind(size, at: column + 2)
+        statement.bindNoCopy(text: encoding, at: column + 3)
+        statement.bind(createdAt.microsecondsSinceEpoch, at: column + 4)
+        statement.bind(chunks, at: column + 5)
+        if let data { statement.bindNoCopy(blob: data, at: column + 6) } else { statement.bindNull(at: column + 6) }
     }
 
     /// The statement ``insertRow(key:size:encoding:chunks:data:using:)`` runs.
@@ -396,14 +405,13 @@ extension ObjectStore {
     static func insertRow(
         key: ObjectKey, size: Int, encoding: String, chunks: Int, data: UnsafeRawBufferPointer?, using statement: Statement
     ) throws {
+        var encoding = encoding
         try key.withBytes { keyBytes in
-            try statement.run {
-                $0.bindNoCopy(blob: keyBytes, at: 1)
-                $0.bind(size, at: 2)
-                $0.bind(encoding, at: 3)
-                $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 4)
-                $0.bind(chunks, at: 5)
-                if let data { $0.bindNoCopy(blob: data, at: 6) } else { $0.bindNull(at: 6) }
+            try encoding.withUTF8 { encodingBytes in
+                try statement.run {
+                    bindRow(key: keyBytes, size: size, encoding: UnsafeRawBufferPointer(encodingBytes), createdAt: .now(),
+                            chunks: chunks, data: data, to: $0, row: 0)
+                }
             }
         }
     }
