@@ -1122,6 +1122,41 @@ struct producer {
     int64_t next_seq;
 };
 
+/* Binds row `row` of an object insert of one or more rows (SQL_OBJECT_PUT, or its multi-row
+ * form): `key`, the producer's object (data NULL when it is chunked), `created`. */
+static void bind_object_row(struct producer *p, sqlite3_stmt *put, const char *sql, int row,
+                            const unsigned char key[16], int64_t created) {
+    sqlite3 *db = p->db;
+    int c = 6 * row;
+    check(db, sqlite3_bind_blob(put, c + 1, key, 16, SQLITE_STATIC), SQLITE_OK, sql);
+    check(db, sqlite3_bind_int64(put, c + 2, p->size), SQLITE_OK, sql);
+    check(db, sqlite3_bind_text(put, c + 3, "bytes", 5, SQLITE_STATIC), SQLITE_OK, sql);
+    check(db, sqlite3_bind_int64(put, c + 4, created), SQLITE_OK, sql);
+    check(db, sqlite3_bind_int64(put, c + 5, p->chunks), SQLITE_OK, sql);
+    if (p->chunks > 0) check(db, sqlite3_bind_null(put, c + 6), SQLITE_OK, sql);
+    else check(db, sqlite3_bind_blob(put, c + 6, p->data, (int)p->size, SQLITE_STATIC), SQLITE_OK, sql);
+}
+
+/* Binds row `row` of an event insert of one or more rows (SQL_EVENT, or its multi-row form):
+ * the key event of `key`, or the end-of-stream event when `key` is NULL. */
+static void bind_event_row(struct producer *p, sqlite3_stmt *insert, const char *sql, int row, int64_t seq,
+                           int64_t event_time, const unsigned char *key) {
+    sqlite3 *db = p->db;
+    int c = 10 * row, object = key != NULL;
+    check(db, sqlite3_bind_int64(insert, c + 1, seq), SQLITE_OK, sql);
+    check(db, sqlite3_bind_int(insert, c + 2, object ? 0 : 1), SQLITE_OK, sql);
+    check(db, sqlite3_bind_int64(insert, c + 3, event_time), SQLITE_OK, sql);
+    check(db, sqlite3_bind_int(insert, c + 4, object ? p->evict : 0), SQLITE_OK, sql);
+    if (object) check(db, sqlite3_bind_text(insert, c + 5, "bytes", 5, SQLITE_STATIC), SQLITE_OK, sql);
+    else check(db, sqlite3_bind_null(insert, c + 5), SQLITE_OK, sql);
+    check(db, sqlite3_bind_int64(insert, c + 6, object ? p->size : 0), SQLITE_OK, sql);
+    check(db, sqlite3_bind_null(insert, c + 7), SQLITE_OK, sql);
+    if (object) check(db, sqlite3_bind_blob(insert, c + 8, key, 16, SQLITE_STATIC), SQLITE_OK, sql);
+    else check(db, sqlite3_bind_null(insert, c + 8), SQLITE_OK, sql);
+    check(db, sqlite3_bind_null(insert, c + 9), SQLITE_OK, sql);
+    check(db, sqlite3_bind_null(insert, c + 10), SQLITE_OK, sql);
+}
+
 /* One flush (LogDatabase.append(_:objects:to:)): the batch's objects, then its seqs, then its
  * events, in one transaction. An object over ROW_VALUE_LIMIT is its row with data NULL followed
  * by its chunks, as ObjectStore.insert writes it. With `end_of_stream`, the end-of-stream event
@@ -1138,39 +1173,22 @@ static void flush_batch(struct producer *p, long objects, int end_of_stream) {
         rewind_stmt(db, p->is_closed, SQL_IS_CLOSED);
     }
 
-    for (long i = 0; i < objects; i++) {
-        /* Objects kept whole in their rows and small enough go many to a statement (ObjectStore.insert). */
+    for (long i = 0; i < objects;) {
+        /* Objects kept whole in their rows and small enough go many to a statement, the others
+         * one by one, each row before its chunks (ObjectStore.insert). */
         int kind = p->chunks == 0 ? multi_row_kind(objects - i, p->size) : -1;
-        if (kind >= 0) {
-            sqlite3_stmt *many = p->puts.stmt[kind];
-            const char *sql = p->puts.sql[kind];
-            int64_t created = now_micros(); /* one clock read per statement, as the library's */
-            for (int j = 0; j < MULTI_ROW_SIZES[kind]; j++, i++) {
-                next_key(p->keys[i]);
-                check(db, sqlite3_bind_blob(many, 6 * j + 1, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, sql);
-                check(db, sqlite3_bind_int64(many, 6 * j + 2, p->size), SQLITE_OK, sql);
-                check(db, sqlite3_bind_text(many, 6 * j + 3, "bytes", 5, SQLITE_STATIC), SQLITE_OK, sql);
-                check(db, sqlite3_bind_int64(many, 6 * j + 4, created), SQLITE_OK, sql);
-                check(db, sqlite3_bind_int64(many, 6 * j + 5, 0), SQLITE_OK, sql);
-                check(db, sqlite3_bind_blob(many, 6 * j + 6, p->data, (int)p->size, SQLITE_STATIC), SQLITE_OK, sql);
-            }
-            check(db, sqlite3_step(many), SQLITE_DONE, sql);
-            rewind_stmt(db, many, sql);
-            i--; /* the loop's i++ moves past the last row of the statement */
-            continue;
+        int n = kind >= 0 ? MULTI_ROW_SIZES[kind] : 1;
+        sqlite3_stmt *put = kind >= 0 ? p->puts.stmt[kind] : p->put;
+        const char *sql = kind >= 0 ? p->puts.sql[kind] : SQL_OBJECT_PUT;
+        int64_t created = now_micros(); /* one clock read per statement, as the library's */
+        for (int j = 0; j < n; j++) {
+            next_key(p->keys[i + j]);
+            bind_object_row(p, put, sql, j, p->keys[i + j], created);
         }
-        next_key(p->keys[i]);
-        check(db, sqlite3_bind_blob(p->put, 1, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
-        check(db, sqlite3_bind_int64(p->put, 2, p->size), SQLITE_OK, SQL_OBJECT_PUT);
-        check(db, sqlite3_bind_text(p->put, 3, "bytes", 5, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
-        check(db, sqlite3_bind_int64(p->put, 4, now_micros()), SQLITE_OK, SQL_OBJECT_PUT);
-        check(db, sqlite3_bind_int64(p->put, 5, p->chunks), SQLITE_OK, SQL_OBJECT_PUT);
-        if (p->chunks > 0) check(db, sqlite3_bind_null(p->put, 6), SQLITE_OK, SQL_OBJECT_PUT);
-        else check(db, sqlite3_bind_blob(p->put, 6, p->data, (int)p->size, SQLITE_STATIC), SQLITE_OK, SQL_OBJECT_PUT);
-        check(db, sqlite3_step(p->put), SQLITE_DONE, SQL_OBJECT_PUT);
-        rewind_stmt(db, p->put, SQL_OBJECT_PUT);
-        /* The row first (a key already taken fails before any chunk is written), then its chunks
-         * of CHUNK_SIZE, the last one shorter (insertChunk). */
+        check(db, sqlite3_step(put), SQLITE_DONE, sql);
+        rewind_stmt(db, put, sql);
+        /* A key already taken failed above, before any chunk was written. Then the chunks of
+         * CHUNK_SIZE, the last one shorter (insertChunk). */
         for (long offset = 0, idx = 0; p->chunks > 0 && offset < p->size; offset += CHUNK_SIZE, idx++) {
             long length = p->size - offset < CHUNK_SIZE ? p->size - offset : CHUNK_SIZE;
             check(db, sqlite3_bind_blob(p->put_chunk, 1, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_CHUNK_PUT);
@@ -1180,6 +1198,7 @@ static void flush_batch(struct producer *p, long objects, int end_of_stream) {
             check(db, sqlite3_step(p->put_chunk), SQLITE_DONE, SQL_CHUNK_PUT);
             rewind_stmt(db, p->put_chunk, SQL_CHUNK_PUT);
         }
+        i += n;
     }
 
     long rows = objects + (end_of_stream ? 1 : 0);
@@ -1200,49 +1219,22 @@ static void flush_batch(struct producer *p, long objects, int end_of_stream) {
         die("%s: first seq %lld, expected %lld", SQL_RESERVE, (long long)seq, (long long)p->next_seq);
     p->next_seq += rows;
 
-    /* Every parameter is bound for every row; the statement is only reset in between. */
+    /* Every parameter is bound for every row; the statements are only reset in between. Key
+     * events (no payload) go many to a statement (LogDatabase.appendRows). */
     sqlite3_stmt *event = p->event;
-    for (long i = 0; i < rows; i++, seq++) {
-        /* Key events (no payload) go many to a statement (LogDatabase.appendRows). */
+    for (long i = 0; i < rows;) {
         int kind = multi_row_kind(rows - i, 0);
-        if (kind >= 0) {
-            sqlite3_stmt *many = p->events.stmt[kind];
-            const char *sql = p->events.sql[kind];
-            for (int j = 0; j < MULTI_ROW_SIZES[kind]; j++, i++, seq++) {
-                int object = i < objects, c = 10 * j;
-                check(db, sqlite3_bind_int64(many, c + 1, seq), SQLITE_OK, sql);
-                check(db, sqlite3_bind_int(many, c + 2, object ? 0 : 1), SQLITE_OK, sql);
-                check(db, sqlite3_bind_int64(many, c + 3, event_time), SQLITE_OK, sql);
-                check(db, sqlite3_bind_int(many, c + 4, object ? p->evict : 0), SQLITE_OK, sql);
-                if (object) check(db, sqlite3_bind_text(many, c + 5, "bytes", 5, SQLITE_STATIC), SQLITE_OK, sql);
-                else check(db, sqlite3_bind_null(many, c + 5), SQLITE_OK, sql);
-                check(db, sqlite3_bind_int64(many, c + 6, object ? p->size : 0), SQLITE_OK, sql);
-                check(db, sqlite3_bind_null(many, c + 7), SQLITE_OK, sql);
-                if (object) check(db, sqlite3_bind_blob(many, c + 8, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, sql);
-                else check(db, sqlite3_bind_null(many, c + 8), SQLITE_OK, sql);
-                check(db, sqlite3_bind_null(many, c + 9), SQLITE_OK, sql);
-                check(db, sqlite3_bind_null(many, c + 10), SQLITE_OK, sql);
-            }
-            check(db, sqlite3_step(many), SQLITE_DONE, sql);
-            rewind_stmt(db, many, sql);
-            i--, seq--; /* the loop's increments move past the statement's last row */
-            continue;
-        }
-        int object = i < objects;
-        check(db, sqlite3_bind_int64(event, 1, seq), SQLITE_OK, SQL_EVENT);
-        check(db, sqlite3_bind_int(event, 2, object ? 0 : 1), SQLITE_OK, SQL_EVENT);
-        check(db, sqlite3_bind_int64(event, 3, event_time), SQLITE_OK, SQL_EVENT);
-        check(db, sqlite3_bind_int(event, 4, object ? p->evict : 0), SQLITE_OK, SQL_EVENT);
-        if (object) check(db, sqlite3_bind_text(event, 5, "bytes", 5, SQLITE_STATIC), SQLITE_OK, SQL_EVENT);
-        else check(db, sqlite3_bind_null(event, 5), SQLITE_OK, SQL_EVENT);
-        check(db, sqlite3_bind_int64(event, 6, object ? p->size : 0), SQLITE_OK, SQL_EVENT);
-        check(db, sqlite3_bind_null(event, 7), SQLITE_OK, SQL_EVENT);
-        if (object) check(db, sqlite3_bind_blob(event, 8, p->keys[i], 16, SQLITE_STATIC), SQLITE_OK, SQL_EVENT);
-        else check(db, sqlite3_bind_null(event, 8), SQLITE_OK, SQL_EVENT);
-        check(db, sqlite3_bind_null(event, 9), SQLITE_OK, SQL_EVENT);
-        check(db, sqlite3_bind_null(event, 10), SQLITE_OK, SQL_EVENT);
-        check(db, sqlite3_step(event), SQLITE_DONE, SQL_EVENT);
-        check(db, sqlite3_reset(event), SQLITE_OK, SQL_EVENT);
+        int n = kind >= 0 ? MULTI_ROW_SIZES[kind] : 1;
+        sqlite3_stmt *insert = kind >= 0 ? p->events.stmt[kind] : event;
+        const char *sql = kind >= 0 ? p->events.sql[kind] : SQL_EVENT;
+        for (int j = 0; j < n; j++)
+            bind_event_row(p, insert, sql, j, seq + j, event_time, i + j < objects ? p->keys[i + j] : NULL);
+        check(db, sqlite3_step(insert), SQLITE_DONE, sql);
+        /* As the library's: the one-row statement keeps its bindings until the batch is done. */
+        if (kind >= 0) rewind_stmt(db, insert, sql);
+        else check(db, sqlite3_reset(insert), SQLITE_OK, sql);
+        i += n;
+        seq += n;
     }
     check(db, sqlite3_clear_bindings(event), SQLITE_OK, SQL_EVENT);
 
