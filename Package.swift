@@ -28,7 +28,9 @@ let package = Package(
                 .embedInCode("v0001_initial.sql"),
                 .embedInCode("v0002_consumers.sql"),
                 .embedInCode("v0003_objects_by_key.sql"),
+                .embedInCode("v0004_counter_from_events.sql"),
                 .embedInCode("topic_table.sql"),
+                .embedInCode("topic_table_v0004.sql"),
             ]
         ),
         .target(

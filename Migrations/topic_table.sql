@@ -13,3 +13,15 @@ CREATE TABLE {table} (
     store     INTEGER REFERENCES stores (id),        -- NULL: this file's `objects` table
     metadata  TEXT                                   -- JSON object; NULL when empty
 );
+
+-- Keeps the topic's counter when its newest event is deleted, whoever deletes it (trim,
+-- retention, redrive, or any SQLite client): an append reads the topic's highest seq as the
+-- larger of `topics.next_seq - 1` and its newest event's seq, and its newest time likewise, and
+-- writes neither (schema v0004). Fires only for a row with no higher seq left: a trim, which
+-- deletes in seq order, updates the topic's row once. `{id}` is the topic's integer id.
+CREATE TRIGGER {table}_keeps_counter AFTER DELETE ON {table}
+WHEN NOT EXISTS (SELECT 1 FROM {table} WHERE seq > old.seq)
+BEGIN
+    UPDATE topics SET next_seq = max(next_seq, old.seq + 1), last_time = max(last_time, old.time)
+    WHERE id = {id};
+END;

@@ -59,7 +59,7 @@ import StreamLogTestSupport
         let replayed = try streamlog(["replay", "t", "--objects", "--db", db])
         #expect(replayed.status != 0 && replayed.stderr.contains("check"))
         #expect(try replayed.jsonLines().map { $0["missing"] } == [nil, true, nil])
-        try sqlite3(db, "UPDATE topics SET next_seq = 3")
+        try sqlite3(db, "UPDATE topic_1 SET seq = 0 WHERE seq = 1")
         let result = try streamlog(["check", "--json", "--db", db])
         #expect(result.status == 1)
         let report = try result.json()

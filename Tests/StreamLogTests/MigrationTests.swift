@@ -145,7 +145,7 @@ import StreamLogTestSupport
             #expect(try connection.scalarInt("PRAGMA user_version") == 2)
         }
         let db = try LogDatabase(path: path)
-        #expect(try db.withConnection { try $0.scalarInt("PRAGMA user_version") } == 3)
+        #expect(try db.withConnection { try $0.scalarInt("PRAGMA user_version") } == Int64(MigrationScripts.latestVersion))
         #expect(try db.objects.get(keys[0]).data == small)
         #expect(try db.objects.get(keys[1]).data == medium)
         #expect(try db.objects.get(keys[2]).data == chunked)

@@ -58,10 +58,9 @@
 #include <sqlite3.h>
 
 /* The library's statements, verbatim, so that the floor prepares the same query plans. */
-static const char SQL_RESERVE[] =
-    "UPDATE topics SET next_seq = next_seq + ?1, last_time = max(last_time, ?3) "
-    "WHERE id = ?2 AND closed_at IS NULL";
-static const char SQL_RESERVED[] = "SELECT next_seq - ?1, last_time FROM topics WHERE id = ?2";
+static const char SQL_NEXT_SEQ[] =
+    "SELECT closed_at IS NULL, max(next_seq, ifnull((SELECT max(seq) FROM topic_1), 0) + 1), "
+    "max(last_time, ifnull((SELECT time FROM topic_1 ORDER BY seq DESC LIMIT 1), 0)) FROM topics WHERE id = ?1";
 static const char SQL_APPEND[] =
     "INSERT INTO topic_1 (seq, type, time, evict, encoding, size, payload, key, store, metadata) "
     "VALUES (?,0,?,0,'bytes',?,?,NULL,NULL,NULL)";
@@ -497,10 +496,13 @@ static sqlite3 *open_fresh(const struct options *opt) {
         die("%s: topic got id %lld, expected %d", sql, (long long)sqlite3_last_insert_rowid(db), TOPIC_ID);
     char *template = read_text_file(opt->migrations, "topic_table.sql");
     snprintf(sql, sizeof sql, "topic_%d", TOPIC_ID);
-    char *create = replace_all(template, "{table}", sql);
+    char *with_table = replace_all(template, "{table}", sql);
+    snprintf(sql, sizeof sql, "%d", TOPIC_ID);
+    char *create = replace_all(with_table, "{id}", sql); /* the table and its trigger */
     exec(db, create);
     exec(db, SQL_COMMIT);
     free(create);
+    free(with_table);
     free(template);
     return db;
 }
@@ -520,14 +522,29 @@ static void report(const char *workload, long batch, long size, long count, cons
     fflush(stdout);
 }
 
+/* The first seq and the time of the topic's next batch, inside the write transaction
+ * (LogDatabase.nextSeqAndTime): read from the topic's row and its newest event, written nowhere.
+ * The time is now, or the newest event's when the clock went back. */
+static int64_t next_seq_and_time(sqlite3 *db, sqlite3_stmt *next, int64_t *event_time) {
+    check(db, sqlite3_bind_int64(next, 1, TOPIC_ID), SQLITE_OK, SQL_NEXT_SEQ);
+    check(db, sqlite3_step(next), SQLITE_ROW, SQL_NEXT_SEQ);
+    if (sqlite3_column_int(next, 0) == 0) die("%s: topic closed", SQL_NEXT_SEQ);
+    int64_t seq = sqlite3_column_int64(next, 1);
+    int64_t last_time = sqlite3_column_int64(next, 2);
+    check(db, sqlite3_step(next), SQLITE_DONE, SQL_NEXT_SEQ);
+    rewind_stmt(db, next, SQL_NEXT_SEQ);
+    int64_t now = now_micros(); /* one clock read per transaction, as the library's */
+    *event_time = now > last_time ? now : last_time;
+    return seq;
+}
+
 /* Appends count events of `size` bytes in transactions of `batch`, exactly as the library's
- * append does: reserve the batch's seqs on the topic row, insert the rows, commit. Returns the
- * elapsed seconds. */
+ * append does: find the batch's first seq, insert the rows, commit. Returns the elapsed
+ * seconds. */
 static double append_events(sqlite3 *db, long count, long size, long batch) {
     unsigned char *payload = alloc_buffer(size);
     fill_random(payload, (size_t)size);
-    sqlite3_stmt *reserve = prepare(db, SQL_RESERVE);
-    sqlite3_stmt *reserved = prepare(db, SQL_RESERVED);
+    sqlite3_stmt *next = prepare(db, SQL_NEXT_SEQ);
     sqlite3_stmt *insert = prepare(db, SQL_APPEND);
     struct multi_row inserts;
     prepare_multi_row(db, &inserts, SQL_APPEND_PREFIX, SQL_APPEND_ROW);
@@ -538,25 +555,14 @@ static double append_events(sqlite3 *db, long count, long size, long batch) {
     double start = monotonic_seconds();
     for (long done = 0; done < count;) {
         long rows = count - done < batch ? count - done : batch;
-        /* One clock read per transaction: the floor measures SQLite, not the clock. */
-        int64_t event_time = now_micros();
 
         check(db, sqlite3_step(begin), SQLITE_DONE, SQL_BEGIN);
         check(db, sqlite3_reset(begin), SQLITE_OK, SQL_BEGIN);
 
-        check(db, sqlite3_bind_int64(reserve, 1, rows), SQLITE_OK, SQL_RESERVE);
-        check(db, sqlite3_bind_int64(reserve, 2, TOPIC_ID), SQLITE_OK, SQL_RESERVE);
-        check(db, sqlite3_bind_int64(reserve, 3, event_time), SQLITE_OK, SQL_RESERVE);
-        check(db, sqlite3_step(reserve), SQLITE_DONE, SQL_RESERVE);
-        if (sqlite3_changes(db) != 1) die("%s: topic closed", SQL_RESERVE);
-        rewind_stmt(db, reserve, SQL_RESERVE);
-        check(db, sqlite3_bind_int64(reserved, 1, rows), SQLITE_OK, SQL_RESERVED);
-        check(db, sqlite3_bind_int64(reserved, 2, TOPIC_ID), SQLITE_OK, SQL_RESERVED);
-        check(db, sqlite3_step(reserved), SQLITE_ROW, SQL_RESERVED);
-        int64_t seq = sqlite3_column_int64(reserved, 0);
-        check(db, sqlite3_step(reserved), SQLITE_DONE, SQL_RESERVED);
-        rewind_stmt(db, reserved, SQL_RESERVED);
-        if (seq != expected_seq) die("%s: first seq %lld, expected %lld", SQL_RESERVE, (long long)seq, (long long)expected_seq);
+        int64_t event_time;
+        int64_t seq = next_seq_and_time(db, next, &event_time);
+        if (seq != expected_seq)
+            die("%s: first seq %lld, expected %lld", SQL_NEXT_SEQ, (long long)seq, (long long)expected_seq);
 
         for (long i = 0; i < rows;) {
             int kind = multi_row_kind(rows - i, size);
@@ -596,8 +602,7 @@ static double append_events(sqlite3 *db, long count, long size, long batch) {
     finalize(db, begin, SQL_BEGIN);
     finalize(db, insert, SQL_APPEND);
     finalize_multi_row(db, &inserts);
-    finalize(db, reserved, SQL_RESERVED);
-    finalize(db, reserve, SQL_RESERVE);
+    finalize(db, next, SQL_NEXT_SEQ);
     free(payload);
     return seconds;
 }
@@ -1112,7 +1117,7 @@ static struct consumer_report read_report(int fd, int kind) {
 /* The producer: StreamProducer flushing to the file's own store (SQLitePublisher). */
 struct producer {
     sqlite3 *db;
-    sqlite3_stmt *begin, *commit, *put, *put_chunk, *reserve, *reserved, *event, *is_closed, *close;
+    sqlite3_stmt *begin, *commit, *put, *put_chunk, *next, *event, *is_closed, *close;
     struct multi_row puts, events; /* SQL_OBJECT_PUT and SQL_EVENT, many rows at once */
     const unsigned char *data;
     long size;
@@ -1202,21 +1207,10 @@ static void flush_batch(struct producer *p, long objects, int end_of_stream) {
     }
 
     long rows = objects + (end_of_stream ? 1 : 0);
-    check(db, sqlite3_bind_int64(p->reserve, 1, rows), SQLITE_OK, SQL_RESERVE);
-    check(db, sqlite3_bind_int64(p->reserve, 2, TOPIC_ID), SQLITE_OK, SQL_RESERVE);
-    check(db, sqlite3_bind_int64(p->reserve, 3, now_micros()), SQLITE_OK, SQL_RESERVE);
-    check(db, sqlite3_step(p->reserve), SQLITE_DONE, SQL_RESERVE);
-    if (sqlite3_changes(db) != 1) die("%s: topic closed", SQL_RESERVE);
-    rewind_stmt(db, p->reserve, SQL_RESERVE);
-    check(db, sqlite3_bind_int64(p->reserved, 1, rows), SQLITE_OK, SQL_RESERVED);
-    check(db, sqlite3_bind_int64(p->reserved, 2, TOPIC_ID), SQLITE_OK, SQL_RESERVED);
-    check(db, sqlite3_step(p->reserved), SQLITE_ROW, SQL_RESERVED);
-    int64_t seq = sqlite3_column_int64(p->reserved, 0);
-    int64_t event_time = sqlite3_column_int64(p->reserved, 1); /* the batch time: never earlier than the last */
-    check(db, sqlite3_step(p->reserved), SQLITE_DONE, SQL_RESERVED);
-    rewind_stmt(db, p->reserved, SQL_RESERVED);
+    int64_t event_time; /* the batch time: never earlier than the last */
+    int64_t seq = next_seq_and_time(db, p->next, &event_time);
     if (seq != p->next_seq)
-        die("%s: first seq %lld, expected %lld", SQL_RESERVE, (long long)seq, (long long)p->next_seq);
+        die("%s: first seq %lld, expected %lld", SQL_NEXT_SEQ, (long long)seq, (long long)p->next_seq);
     p->next_seq += rows;
 
     /* Every parameter is bound for every row; the statements are only reset in between. Key
@@ -1623,8 +1617,7 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     p.commit = prepare(p.db, SQL_COMMIT);
     p.put = prepare(p.db, SQL_OBJECT_PUT);
     p.put_chunk = prepare(p.db, SQL_CHUNK_PUT);
-    p.reserve = prepare(p.db, SQL_RESERVE);
-    p.reserved = prepare(p.db, SQL_RESERVED);
+    p.next = prepare(p.db, SQL_NEXT_SEQ);
     p.event = prepare(p.db, SQL_EVENT);
     prepare_multi_row(p.db, &p.puts, SQL_OBJECT_PUT_PREFIX, SQL_OBJECT_PUT_ROW);
     prepare_multi_row(p.db, &p.events, SQL_APPEND_PREFIX, SQL_EVENT_ROW);
@@ -1665,8 +1658,7 @@ static void run_stream(const struct options *opt, long count, long size, long ba
     finalize(p.db, p.event, SQL_EVENT);
     finalize_multi_row(p.db, &p.events);
     finalize_multi_row(p.db, &p.puts);
-    finalize(p.db, p.reserved, SQL_RESERVED);
-    finalize(p.db, p.reserve, SQL_RESERVE);
+    finalize(p.db, p.next, SQL_NEXT_SEQ);
     finalize(p.db, p.put_chunk, SQL_CHUNK_PUT);
     finalize(p.db, p.put, SQL_OBJECT_PUT);
     finalize(p.db, p.commit, SQL_COMMIT);

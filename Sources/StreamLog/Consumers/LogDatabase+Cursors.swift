@@ -166,13 +166,6 @@ extension LogDatabase {
         return position
     }
 
-    /// The highest seq ever given in the topic (0 when none).
-    func highestSeq(_ record: TopicRecord, in connection: Connection) throws -> Int64 {
-        try connection.cached("SELECT next_seq - 1 FROM topics WHERE id = ?1").queryOne({
-            $0.bind(record.id, at: 1)
-        }) { $0.int64(0) } ?? 0
-    }
-
     /// Turns `.time` into `.seq` (or `.end`) before the write transaction: the time search reads
     /// in its own snapshot, and event times never change.
     func resolveTime(_ target: SeekTarget, topic: String) throws -> SeekTarget {

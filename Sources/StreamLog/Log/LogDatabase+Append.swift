@@ -39,7 +39,7 @@ extension LogDatabase {
         for index in events.indices {
             try MetadataCoding.validateDepth(events[index].metadata, event: index + 1, topic: record.name)
         }
-        let (first, time) = try reserveSeqs(events.count, for: record, in: connection)
+        let (first, time) = try nextSeqAndTime(for: record, in: connection)
         let insert = try connection.cached(.appendEvent, topicID: record.id) {
             "INSERT INTO \(record.table) (seq, type, time, evict, encoding, size, payload, key, store, metadata) "
                 + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -145,30 +145,6 @@ extension LogDatabase {
         if let key { statement.bindNoCopy(blob: key, at: column + 8) } else { statement.bindNull(at: column + 8) }
         statement.bind(store, at: column + 9)
         if metadata.isEmpty { statement.bindNull(at: column + 10) } else { statement.bindNoCopy(text: metadata, at: column + 10) }
-    }
-
-    /// Takes `count` seqs from the topic's counter (seqs are never reused, whatever was deleted)
-    /// and the batch time (never earlier than the topic's newest event), or throws `.topicClosed`.
-    private func reserveSeqs(_ count: Int, for record: TopicRecord, in connection: Connection) throws -> (Int64, Timestamp) {
-        // UPDATE then SELECT rather than UPDATE … RETURNING: SQLite buffers RETURNING rows in a
-        // temporary b-tree, which costs more than the second statement.
-        try connection.cached(.reserveSeqs) {
-            "UPDATE topics SET next_seq = next_seq + ?1, last_time = max(last_time, ?3) WHERE id = ?2 AND closed_at IS NULL"
-        }.run {
-            $0.bind(count, at: 1)
-            $0.bind(record.id, at: 2)
-            $0.bind(Timestamp.now().microsecondsSinceEpoch, at: 3)
-        }
-        guard connection.changes == 1 else {
-            throw StreamLogError(.topicClosed, "topic \(quoted(record.name)) is closed; nothing more can be sent to it")
-        }
-        let reserved = try connection.cached(.readReservedSeqs) {
-            "SELECT next_seq - ?1, last_time FROM topics WHERE id = ?2"
-        }.queryOne({
-            $0.bind(count, at: 1)
-            $0.bind(record.id, at: 2)
-        }) { ($0.int64(0), Timestamp(microsecondsSinceEpoch: $0.int64(1))) }
-        return reserved!
     }
 
     /// Appends the end-of-stream event to `topic` unless it already has one; creates the topic if

@@ -36,10 +36,7 @@ extension LogDatabase {
     /// The highest seq ever given in the topic (0 when none), whether or not it is still retained.
     public func lastSeq(topic: String) throws -> Int64 {
         try withConnection { connection in
-            let record = try existingTopic(topic, in: connection)
-            return try connection.cached("SELECT next_seq - 1 FROM topics WHERE id = ?1").queryOne({
-                $0.bind(record.id, at: 1)
-            }) { $0.int64(0) } ?? 0
+            try highestSeq(existingTopic(topic, in: connection), in: connection)
         }
     }
 

@@ -6,10 +6,20 @@ struct TopicRecord: Sendable, Hashable {
     let name: String
 
     /// `topic_<id>`: built from the integer id only, so the user's name never reaches SQL text.
-    var table: String { "topic_\(id)" }
+    var table: String { "topic_\(id)" }  // as in sql(fromTemplate:topicID:)
 
-    /// The DDL of this topic's event table, from the template in `Migrations/topic_table.sql`.
-    var createTableSQL: String {
-        MigrationScripts.topicTableTemplate.replacingOccurrences(of: "{table}", with: table)
+    /// The trigger that keeps the topic's counter when its newest event is deleted (named in
+    /// `Migrations/topic_table.sql`).
+    var counterTrigger: String { "\(table)_keeps_counter" }
+
+    /// The DDL of this topic's event table and its trigger, from the template in
+    /// `Migrations/topic_table.sql`.
+    var createTableSQL: String { Self.sql(fromTemplate: MigrationScripts.topicTableTemplate, topicID: id) }
+
+    /// `template` for the topic whose id is `topicID`: `{table}` becomes its table and `{id}` the
+    /// id. Built from the integer only, so no user input reaches the SQL.
+    static func sql(fromTemplate template: String, topicID: Int64) -> String {
+        template.replacingOccurrences(of: "{table}", with: "topic_\(topicID)")
+            .replacingOccurrences(of: "{id}", with: String(topicID))
     }
 }

@@ -11,9 +11,9 @@ public struct CheckReport: Sendable, Hashable {
         public static let integrity = Kind("integrity")
         /// `PRAGMA foreign_key_check` found a row referring to a missing row.
         public static let foreignKey = Kind("foreignKey")
-        /// A topic's event table is missing, or an event table has no topic.
+        /// A topic's event table or its counter trigger is missing, or an event table has no topic.
         public static let topicTable = Kind("topicTable")
-        /// A seq below 1 or not below the topic's `next_seq` (so it could be given again).
+        /// A seq below 1.
         public static let seqRange = Kind("seqRange")
         /// An event's time is earlier than the time of the event before it.
         public static let timeOrder = Kind("timeOrder")

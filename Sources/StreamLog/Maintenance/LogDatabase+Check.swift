@@ -2,14 +2,14 @@ extension LogDatabase {
     /// Checks the file: SQLite's `PRAGMA integrity_check` and `foreign_key_check`, then StreamLog's
     /// own invariants, in one read snapshot (writers carry on meanwhile).
     ///
-    /// StreamLog's invariants: every topic has its event table; seqs are at least 1 and below the
-    /// topic's `next_seq` (so none can be given twice); event times never decrease; at most one
-    /// end-of-stream event, last, and only in a topic marked closed; each object event has either
-    /// a payload or a 16-byte key; every key into this file's store names an object that is
-    /// present, recorded as evicted, or referred to by an `evict: true` event (its consumer
-    /// deletes it without a record); chunked objects add up to their size and every chunk belongs
-    /// to an object; consumer cursors, group frontiers and leases (when the file has those tables)
-    /// lie within their topic's seqs.
+    /// StreamLog's invariants: every topic has its event table, with the trigger that keeps its
+    /// counter when the newest event is deleted; seqs are at least 1; event times never decrease;
+    /// at most one end-of-stream event, last, and only in a topic marked closed; each object event
+    /// has either a payload or a 16-byte key; every key into this file's store names an object
+    /// that is present, recorded as evicted, or referred to by an `evict: true` event (its
+    /// consumer deletes it without a record); chunked objects add up to their size and every chunk
+    /// belongs to an object; consumer cursors, group frontiers and leases (when the file has those
+    /// tables) lie within their topic's seqs.
     /// Keys into stores in other files are not followed.
     ///
     /// - Parameter maxProblemsPerCheck: at most this many problems are listed per check and topic;
@@ -41,11 +41,18 @@ private struct Checker {
         try guarded(nil) { try $0.checkIntegrity() }
         try guarded(nil) { try $0.checkForeignKeys() }
         let tables = try LogDatabase.tableNames(in: connection)
+        // `next_seq` is a floor: the topic's highest seq is the larger of `next_seq - 1` and its
+        // newest event's seq (schema v0004), found by checkTopic.
         var topics: [(record: TopicRecord, nextSeq: Int64, closed: Bool)] = []
+        var highestSeqs: [Int64: Int64] = [:]
         try connection.cached("SELECT id, name, next_seq, closed_at IS NOT NULL FROM topics ORDER BY id").queryEach {
             topics.append((TopicRecord(id: $0.int64(0), name: $0.string(1) ?? ""), $0.int64(2), $0.int64(3) != 0))
         }
         report.topics = topics.count
+        var triggers: Set<String> = []
+        try connection.cached("SELECT name FROM sqlite_schema WHERE type = 'trigger'").queryEach {
+            triggers.insert($0.string(0) ?? "")
+        }
         let topicTables = Set(topics.map(\.record.table))
         for table in tables.sorted() where isTopicTableName(table) && !topicTables.contains(table) {
             add(.topicTable, nil, "table \(table) looks like a topic's event table but no topic has its id")
@@ -54,12 +61,26 @@ private struct Checker {
             guard tables.contains(topic.record.table) else {
                 add(.topicTable, topic.record.name,
                     "topic \(quoted(topic.record.name)) has no event table (\(topic.record.table) is missing)")
+                highestSeqs[topic.record.id] = topic.nextSeq - 1
                 continue
             }
-            try guarded(topic.record.name) { try $0.checkTopic(topic.record, nextSeq: topic.nextSeq, closed: topic.closed) }
+            highestSeqs[topic.record.id] = topic.nextSeq - 1
+            if !triggers.contains(topic.record.counterTrigger) {
+                add(.topicTable, topic.record.name,
+                    "topic \(quoted(topic.record.name)) has no trigger \(topic.record.counterTrigger): deleting its "
+                        + "newest event would let that seq be given again")
+            }
+            try guarded(topic.record.name) {
+                let newest = try $0.checkTopic(topic.record, closed: topic.closed)
+                highestSeqs[topic.record.id] = max(topic.nextSeq - 1, newest ?? 0)
+            }
         }
         try guarded(nil) { try $0.checkObjects() }
-        try guarded(nil) { try $0.checkConsumers(tables: tables) }
+        for topic in topics {
+            try guarded(topic.record.name) {
+                try $0.checkConsumers(of: topic.record, highestSeq: highestSeqs[topic.record.id] ?? 0, tables: tables)
+            }
+        }
     }
 
     /// Runs one check; damage that makes SQLite fail part-way is reported, not thrown.
@@ -116,7 +137,8 @@ private struct Checker {
 
     // MARK: Topics and events
 
-    private mutating func checkTopic(_ record: TopicRecord, nextSeq: Int64, closed: Bool) throws {
+    /// Checks the events of `record`; returns the seq of its newest event (`nil`: none).
+    private mutating func checkTopic(_ record: TopicRecord, closed: Bool) throws -> Int64? {
         let name = record.name
         let table = record.table
         let summary = try Statement(
@@ -126,11 +148,6 @@ private struct Checker {
         report.events += summary.0
         if let lowest = summary.1, lowest < 1 {
             add(.seqRange, name, "topic \(quoted(name)) has an event with seq \(lowest); seqs start at 1")
-        }
-        if let highest = summary.2, highest >= nextSeq {
-            add(.seqRange, name,
-                "topic \(quoted(name)) has an event with seq \(highest) but its next seq is \(nextSeq): "
-                    + "the seq could be given again")
         }
         let ends = summary.3
         if ends > 1 {
@@ -174,6 +191,7 @@ private struct Checker {
             return "event \(row.int64(0)) of topic \(quoted(name)) refers to object "
                 + "\(key.map(String.init(describing:)) ?? "?"), which is not in the store; neither an eviction record nor the event's evict flag explains why"
         }
+        return summary.2
     }
 
     // MARK: Objects
@@ -204,38 +222,39 @@ private struct Checker {
 
     // MARK: Consumers
 
-    private mutating func checkConsumers(tables: Set<String>) throws {
+    /// Cursors, group frontiers and leases of `record`, against the highest seq it has given: a
+    /// position beyond it names a seq that could be given again.
+    private mutating func checkConsumers(of record: TopicRecord, highestSeq: Int64, tables: Set<String>) throws {
+        let name = record.name
         if try hasColumns("cursors", ["consumer", "topic_id", "position"], tables: tables) {
             try report(
-                .cursorRange, topic: nil,
-                sql: "SELECT cursors.consumer, topics.name, cursors.position, topics.next_seq - 1 FROM cursors "
-                    + "JOIN topics ON topics.id = cursors.topic_id "
-                    + "WHERE cursors.position < 0 OR cursors.position > topics.next_seq - 1"
+                .cursorRange, topic: name,
+                sql: "SELECT consumer, position FROM cursors WHERE topic_id = ?1 AND (position < 0 OR position > ?2)",
+                bind: { $0.bind(record.id, at: 1); $0.bind(highestSeq, at: 2) }
             ) {
-                "consumer \(quoted($0.string(0) ?? "")) is at position \($0.int64(2)) of topic "
-                    + "\(quoted($0.string(1) ?? "")), whose last seq is \($0.int64(3))"
+                "consumer \(quoted($0.string(0) ?? "")) is at position \($0.int64(1)) of topic \(quoted(name)), "
+                    + "whose last seq is \(highestSeq)"
             }
         }
         if try hasColumns("consumer_groups", ["id", "name", "topic_id", "frontier"], tables: tables) {
             try report(
-                .cursorRange, topic: nil,
-                sql: "SELECT consumer_groups.name, topics.name, consumer_groups.frontier, topics.next_seq - 1 "
-                    + "FROM consumer_groups JOIN topics ON topics.id = consumer_groups.topic_id "
-                    + "WHERE consumer_groups.frontier < 0 OR consumer_groups.frontier > topics.next_seq - 1"
+                .cursorRange, topic: name,
+                sql: "SELECT name, frontier FROM consumer_groups WHERE topic_id = ?1 AND (frontier < 0 OR frontier > ?2)",
+                bind: { $0.bind(record.id, at: 1); $0.bind(highestSeq, at: 2) }
             ) {
-                "group \(quoted($0.string(0) ?? "")) of topic \(quoted($0.string(1) ?? "")) has claimed up to seq "
-                    + "\($0.int64(2)), but the topic's last seq is \($0.int64(3))"
+                "group \(quoted($0.string(0) ?? "")) of topic \(quoted(name)) has claimed up to seq \($0.int64(1)), "
+                    + "but the topic's last seq is \(highestSeq)"
             }
             if try hasColumns("leases", ["group_id", "seq"], tables: tables) {
                 try report(
-                    .cursorRange, topic: nil,
-                    sql: "SELECT consumer_groups.name, topics.name, leases.seq, consumer_groups.frontier FROM leases "
+                    .cursorRange, topic: name,
+                    sql: "SELECT consumer_groups.name, leases.seq, consumer_groups.frontier FROM leases "
                         + "JOIN consumer_groups ON consumer_groups.id = leases.group_id "
-                        + "JOIN topics ON topics.id = consumer_groups.topic_id "
-                        + "WHERE leases.seq < 1 OR leases.seq > consumer_groups.frontier"
+                        + "WHERE consumer_groups.topic_id = ?1 AND (leases.seq < 1 OR leases.seq > consumer_groups.frontier)",
+                    bind: { $0.bind(record.id, at: 1) }
                 ) {
-                    "group \(quoted($0.string(0) ?? "")) of topic \(quoted($0.string(1) ?? "")) holds a lease on seq "
-                        + "\($0.int64(2)), beyond the highest seq it has claimed (\($0.int64(3)))"
+                    "group \(quoted($0.string(0) ?? "")) of topic \(quoted(name)) holds a lease on seq \($0.int64(1)), "
+                        + "beyond the highest seq it has claimed (\($0.int64(2)))"
                 }
             }
         }

@@ -8,10 +8,8 @@
 /// for a topic's statements, by the topic id (its table is `topic_<id>`), so the key names it
 /// exactly; a topic recreated with the same id has the same table name and the same SQL.
 enum HotStatement: UInt8, Hashable {
-    /// `LogDatabase.reserveSeqs`: takes a batch's seqs from the topic row.
-    case reserveSeqs
-    /// `LogDatabase.reserveSeqs`: reads back what it took.
-    case readReservedSeqs
+    /// `LogDatabase.nextSeqAndTime`: the first seq and the time of a topic's next batch.
+    case nextSeqAndTime
     /// `LogDatabase.appendRows`: inserts an event into a topic's table.
     case appendEvent
     /// `LogDatabase.appendRows`: inserts several events (``HotStatementKey/rows`` of them) into a

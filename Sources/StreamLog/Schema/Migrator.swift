@@ -38,6 +38,13 @@ enum Migrator {
                 try validate(connection, version: version)
                 guard script.version == version + 1 else { return }
                 try connection.execute(script.sql)
+                if let perTopicSQL = script.perTopicSQL {
+                    var ids: [Int64] = []
+                    try connection.cached("SELECT id FROM topics ORDER BY id").queryEach { ids.append($0.int64(0)) }
+                    for id in ids {
+                        try connection.execute(TopicRecord.sql(fromTemplate: perTopicSQL, topicID: id))
+                    }
+                }
                 // The version is an integer from our own list: no user input reaches this SQL.
                 try connection.execute("PRAGMA user_version = \(script.version)")
             }

@@ -1,0 +1,15 @@
+-- StreamLog schema, version 4: an append no longer writes its topic's row.
+--
+-- Until version 3, every append set `topics.next_seq` and `topics.last_time`: one more page
+-- written per commit, about a quarter of the cost of a one-object commit. From version 4:
+--   - the highest seq a topic has given is max(next_seq - 1, max(seq) of its event table), and
+--     its newest time max(last_time, time of its newest event);
+--   - an append reads them and writes only its events;
+--   - each topic table has an AFTER DELETE trigger that sets the two columns when the topic's
+--     newest event is deleted, so that no seq is given twice and no time goes back, whoever
+--     deletes it. This file changes no table itself: the migrator runs topic_table_v0004.sql on
+--     every topic table, in this transaction, and new topic tables get the trigger from
+--     topic_table.sql.
+-- Files of version 3 hold exact values, which are valid floors: nothing needs rewriting. The
+-- version changes so that builds before this one refuse the file: they would take a stale
+-- `next_seq` for the next seq to give.
