@@ -58,13 +58,12 @@ private struct Checker {
             add(.topicTable, nil, "table \(table) looks like a topic's event table but no topic has its id")
         }
         for topic in topics {
+            highestSeqs[topic.record.id] = topic.nextSeq - 1
             guard tables.contains(topic.record.table) else {
                 add(.topicTable, topic.record.name,
                     "topic \(quoted(topic.record.name)) has no event table (\(topic.record.table) is missing)")
-                highestSeqs[topic.record.id] = topic.nextSeq - 1
                 continue
             }
-            highestSeqs[topic.record.id] = topic.nextSeq - 1
             if !triggers.contains(topic.record.counterTrigger) {
                 add(.topicTable, topic.record.name,
                     "topic \(quoted(topic.record.name)) has no trigger \(topic.record.counterTrigger): deleting its "
