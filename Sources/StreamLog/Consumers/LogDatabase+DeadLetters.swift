@@ -164,13 +164,6 @@ extension LogDatabase {
         }
     }
 
-    /// Whether the topic has its end-of-stream event.
-    func topicIsClosed(_ record: TopicRecord, in connection: Connection) throws -> Bool {
-        try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
-            $0.bind(record.id, at: 1)
-        }) { $0.int64(0) != 0 } ?? false
-    }
-
     /// Whether the event's object can still be resolved: inline, in another store (not checked),
     /// or present in this file's store.
     func objectIsAvailable(_ event: Event, in connection: Connection) throws -> Bool {

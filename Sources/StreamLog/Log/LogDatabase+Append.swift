@@ -156,10 +156,7 @@ extension LogDatabase {
         try TopicName.validate(topic)
         return try write { connection in
             let record = try topicRecord(topic, create: true, in: connection)!
-            let closed = try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
-                $0.bind(record.id, at: 1)
-            }) { $0.int64(0) != 0 } ?? false
-            guard !closed else { return nil }
+            guard try !topicIsClosed(record, in: connection) else { return nil }
             return try appendRows([.endOfStream(topic: topic)], to: record, in: connection).lowerBound
         }
     }

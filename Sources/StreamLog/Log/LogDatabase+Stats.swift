@@ -37,11 +37,8 @@ extension LogDatabase {
         let counts = try connection.cached(
             "SELECT count(*), min(seq), max(seq), total(size) FROM \(record.table) WHERE type = 0"
         ).queryOne { ($0.int(0), $0.optionalInt64(1), $0.optionalInt64(2), Int64($0.double(3))) }!
-        let closed = try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
-            $0.bind(record.id, at: 1)
-        }) { $0.int64(0) != 0 }!
         return TopicStats(
             name: record.name, events: counts.0, firstSeq: counts.1, lastSeq: counts.2, bytes: counts.3,
-            closed: closed, highestSeq: try highestSeq(record, in: connection))
+            closed: try topicIsClosed(record, in: connection), highestSeq: try highestSeq(record, in: connection))
     }
 }

@@ -45,11 +45,15 @@ extension LogDatabase {
     /// Whether the topic has its end-of-stream event (`.topicNotFound` when it does not exist).
     public func isClosed(topic name: String) throws -> Bool {
         try withConnection { connection in
-            let record = try existingTopic(name, in: connection)
-            return try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
-                $0.bind(record.id, at: 1)
-            }) { $0.int64(0) != 0 } ?? false
+            try topicIsClosed(existingTopic(name, in: connection), in: connection)
         }
+    }
+
+    /// Whether the topic has its end-of-stream event, in the caller's transaction (if any).
+    func topicIsClosed(_ record: TopicRecord, in connection: Connection) throws -> Bool {
+        try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
+            $0.bind(record.id, at: 1)
+        }) { $0.int64(0) != 0 } ?? false
     }
 
     /// The names of all topics, in creation order.

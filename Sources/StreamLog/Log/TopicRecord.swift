@@ -6,7 +6,7 @@ struct TopicRecord: Sendable, Hashable {
     let name: String
 
     /// `topic_<id>`: built from the integer id only, so the user's name never reaches SQL text.
-    var table: String { "topic_\(id)" }  // as in sql(fromTemplate:topicID:)
+    var table: String { Self.table(topicID: id) }
 
     /// The trigger that keeps the topic's counter when its newest event is deleted (named in
     /// `Migrations/topic_table.sql`).
@@ -19,7 +19,9 @@ struct TopicRecord: Sendable, Hashable {
     /// `template` for the topic whose id is `topicID`: `{table}` becomes its table and `{id}` the
     /// id. Built from the integer only, so no user input reaches the SQL.
     static func sql(fromTemplate template: String, topicID: Int64) -> String {
-        template.replacingOccurrences(of: "{table}", with: "topic_\(topicID)")
+        template.replacingOccurrences(of: "{table}", with: table(topicID: topicID))
             .replacingOccurrences(of: "{id}", with: String(topicID))
     }
+
+    private static func table(topicID: Int64) -> String { "topic_\(topicID)" }
 }

@@ -41,10 +41,7 @@ private struct Checker {
         try guarded(nil) { try $0.checkIntegrity() }
         try guarded(nil) { try $0.checkForeignKeys() }
         let tables = try LogDatabase.tableNames(in: connection)
-        // `next_seq` is a floor: the topic's highest seq is the larger of `next_seq - 1` and its
-        // newest event's seq (schema v0004), found by checkTopic.
         var topics: [(record: TopicRecord, nextSeq: Int64, closed: Bool)] = []
-        var highestSeqs: [Int64: Int64] = [:]
         try connection.cached("SELECT id, name, next_seq, closed_at IS NOT NULL FROM topics ORDER BY id").queryEach {
             topics.append((TopicRecord(id: $0.int64(0), name: $0.string(1) ?? ""), $0.int64(2), $0.int64(3) != 0))
         }
@@ -58,28 +55,27 @@ private struct Checker {
             add(.topicTable, nil, "table \(table) looks like a topic's event table but no topic has its id")
         }
         for topic in topics {
-            highestSeqs[topic.record.id] = topic.nextSeq - 1
-            guard tables.contains(topic.record.table) else {
+            // `next_seq` is a floor: the highest seq given is the larger of `next_seq - 1` and the
+            // newest event's seq (schema v0004).
+            var highestSeq = topic.nextSeq - 1
+            if !tables.contains(topic.record.table) {
                 add(.topicTable, topic.record.name,
                     "topic \(quoted(topic.record.name)) has no event table (\(topic.record.table) is missing)")
-                continue
-            }
-            if !triggers.contains(topic.record.counterTrigger) {
-                add(.topicTable, topic.record.name,
-                    "topic \(quoted(topic.record.name)) has no trigger \(topic.record.counterTrigger): deleting its "
-                        + "newest event would let that seq be given again")
+            } else {
+                if !triggers.contains(topic.record.counterTrigger) {
+                    add(.topicTable, topic.record.name,
+                        "topic \(quoted(topic.record.name)) has no trigger \(topic.record.counterTrigger): deleting "
+                            + "its newest event would let that seq be given again")
+                }
+                try guarded(topic.record.name) {
+                    highestSeq = max(highestSeq, try $0.checkTopic(topic.record, closed: topic.closed) ?? 0)
+                }
             }
             try guarded(topic.record.name) {
-                let newest = try $0.checkTopic(topic.record, closed: topic.closed)
-                highestSeqs[topic.record.id] = max(topic.nextSeq - 1, newest ?? 0)
+                try $0.checkConsumers(of: topic.record, highestSeq: highestSeq, tables: tables)
             }
         }
         try guarded(nil) { try $0.checkObjects() }
-        for topic in topics {
-            try guarded(topic.record.name) {
-                try $0.checkConsumers(of: topic.record, highestSeq: highestSeqs[topic.record.id] ?? 0, tables: tables)
-            }
-        }
     }
 
     /// Runs one check; damage that makes SQLite fail part-way is reported, not thrown.

@@ -29,10 +29,7 @@ extension LogDatabase {
         defer { buffer.deallocate() }
         return try write { connection in
             let record = try topicRecord(topic, create: true, in: connection)!
-            let closed = try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({
-                $0.bind(record.id, at: 1)
-            }) { $0.int64(0) != 0 } ?? false
-            if closed {
+            if try topicIsClosed(record, in: connection) {
                 throw StreamLogError(.topicClosed, "topic \(quoted(topic)) is closed; nothing more can be sent to it")
             }
             let size = try ObjectStore.insertStreaming(key: key, encoding: encoding, buffer: buffer, from: source, in: connection)
