@@ -29,6 +29,10 @@ extension LogDatabase {
         public var walAutocheckpointPages: Int = 1000
         /// Size in bytes the WAL file is truncated to after a checkpoint (`journal_size_limit`).
         public var walSizeLimit: Int = 64 << 20
+        /// Hand each transaction's WAL frames to the file system in a few large writes instead of
+        /// two per page (see `WALWriteCombiningVFS`); on by default. Turning it off gives SQLite's
+        /// own write pattern, for comparison or for a VFS that must see every frame write.
+        public var combinesWALWrites: Bool = true
         /// The name of a registered SQLite VFS to open the file with (`sqlite3_vfs_register`);
         /// `nil`, the default, uses SQLite's default VFS. For tests (the power-loss tests record
         /// writes and syncs through one) and special storage. Every connection the handle opens

@@ -49,11 +49,12 @@ public final class LogDatabase: @unchecked Sendable {
             throw StreamLogError(.fileNotFound, "no database at \(path)")
         }
         try DatabaseFileCheck.validate(path: path)
+        let vfs = options.combinesWALWrites ? try WALWriteCombiningVFS.name(over: options.vfsName) : options.vfsName
         let connection: Connection
         do {
             connection = try Connection(
                 path: path, readOnly: options.readOnly, create: options.create, busyTimeout: options.busyTimeout,
-                vfs: options.vfsName)
+                vfs: vfs)
             // Several processes may create and open one file at once; SQLite refuses some of these
             // steps at once (without its busy handler) while another connection holds a lock.
             try connection.retryingWhileBusy {
@@ -68,7 +69,7 @@ public final class LogDatabase: @unchecked Sendable {
         if !options.readOnly && options.walAutocheckpointPages > 0 {
             let checkpointer = Checkpointer(
                 path: path, threshold: options.walAutocheckpointPages, busyTimeout: options.busyTimeout,
-                vfs: options.vfsName)
+                vfs: vfs)
             checkpointer.attach(to: connection.handle)
             self.checkpointer = checkpointer
         } else {
