@@ -202,7 +202,8 @@ extension WALWriteCombiningVFS {
 
     /// The WAL writes collected since the last flush: `count` bytes for the file from `offset`.
     struct WALBuffer {
-        var bytes: UnsafeMutableRawPointer
+        /// Allocated at the first write: a connection that only reads never writes its WAL.
+        var bytes: UnsafeMutableRawPointer?
         var offset: Int64 = 0
         var count = 0
         /// The commit frame's header was the last write: its page, next, completes the commit.
@@ -210,12 +211,12 @@ extension WALWriteCombiningVFS {
 
         static func make() -> UnsafeMutablePointer<WALBuffer> {
             let buffer = UnsafeMutablePointer<WALBuffer>.allocate(capacity: 1)
-            buffer.initialize(to: WALBuffer(bytes: .allocate(byteCount: capacity, alignment: 16)))
+            buffer.initialize(to: WALBuffer())
             return buffer
         }
 
         static func free(_ buffer: UnsafeMutablePointer<WALBuffer>) {
-            buffer.pointee.bytes.deallocate()
+            buffer.pointee.bytes?.deallocate()
             buffer.deinitialize(count: 1)
             buffer.deallocate()
         }
@@ -225,7 +226,7 @@ extension WALWriteCombiningVFS {
             guard count > 0 else { return SQLITE_OK }
             let length = count
             count = 0  // after a failed write the transaction fails; its frames are not retried
-            return File.methods(real).pointee.xWrite!(real, bytes, Int32(length), offset)
+            return File.methods(real).pointee.xWrite!(real, bytes!, Int32(length), offset)
         }
 
         /// Collects one write of SQLite's; writes through what does not fit.
@@ -242,6 +243,8 @@ extension WALWriteCombiningVFS {
                 return File.methods(real).pointee.xWrite!(real, data, Int32(length), position)
             }
             if count == 0 { offset = position }
+            let bytes = self.bytes ?? .allocate(byteCount: capacity, alignment: 16)
+            self.bytes = bytes
             (bytes + count).copyMemory(from: data, byteCount: length)
             count += length
             if flushAfterNextWrite { return flush(to: real) }
