@@ -31,6 +31,10 @@
  * seconds=0 rate=<µs> unit=us` and the same for p99. MB is 10^6 bytes. Setup (opening, schema, seeding the read workload, starting the
  * consumer) is never timed.
  *
+ * By default SQLite writes the WAL as it does on its own (two calls per frame); --wal-writes
+ * combined puts the library's WALWriteCombiningVFS between them (the WAL written per commit in
+ * 64 KiB pieces), for a floor of the library's own write pattern.
+ *
  * Build and run through tools/floor.sh; `floor --help` lists the options.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -157,6 +161,7 @@ struct options {
     const char *db;         /* NULL: a fresh file in a mkdtemp directory */
     const char *migrations;
     int sync_full;
+    int combine_wal_writes;
     int no_evict;           /* stream: objects are sent with evict = 0 */
     long interval;          /* latency: µs between sends (< 0: not given) */
     int wait_spin;          /* latency: the consumer spins instead of sleeping on inotify */
@@ -433,12 +438,161 @@ static int is_migration(const struct dirent *entry) {
     return 1;
 }
 
+/* ---- WAL write combining (--wal-writes combined) ------------------------------------------- */
+
+/* The library's WALWriteCombiningVFS, for a floor of the same writes: a shim over the default VFS
+ * that collects a WAL file's writes in a buffer of WC_CAPACITY bytes and writes them in one call
+ * once the commit frame is complete (the page after a 24-byte frame header whose bytes 4-7, the
+ * database size after a commit, are not zero), when the buffer is full or the next write is not
+ * contiguous, and before a read, sync, truncate, size or close of the WAL. Other files go
+ * straight through. Without --wal-writes combined the floor is SQLite's own write pattern. */
+#define WC_CAPACITY (64 << 10) /* WALWriteCombiningVFS.capacity: the unix VFS writes < 128 KiB a call */
+#define WC_FRAME_HEADER 24
+
+typedef struct {
+    sqlite3_file base;
+    sqlite3_file *real;
+    unsigned char *bytes; /* NULL for a file other than a WAL, or before the first write */
+    int is_wal, count, flush_after_next;
+    sqlite3_int64 offset;
+} wc_file;
+
+static sqlite3_vfs *g_wc_base;
+static sqlite3_vfs g_wc_vfs;
+static sqlite3_io_methods g_wc_methods;
+static const char *g_vfs_name; /* NULL: SQLite's default VFS, as SQLite writes */
+
+static int wc_flush(wc_file *f) {
+    f->flush_after_next = 0;
+    if (f->count == 0) return SQLITE_OK;
+    int length = f->count;
+    f->count = 0;
+    return f->real->pMethods->xWrite(f->real, f->bytes, length, f->offset);
+}
+
+static int wc_is_commit_header(const unsigned char *data, int count) {
+    int page = count - WC_FRAME_HEADER;
+    if (count != WC_FRAME_HEADER && !(page >= 512 && page <= 65536 && (page & (page - 1)) == 0)) return 0;
+    return (data[4] | data[5] | data[6] | data[7]) != 0;
+}
+
+static int wc_write(sqlite3_file *file, const void *data, int count, sqlite3_int64 offset) {
+    wc_file *f = (wc_file *)file;
+    if (!f->is_wal) return f->real->pMethods->xWrite(f->real, data, count, offset);
+    if (f->count > 0 && (offset != f->offset + f->count || f->count + count > WC_CAPACITY)) {
+        int flush_after = f->flush_after_next;
+        int rc = wc_flush(f);
+        if (rc != SQLITE_OK) return rc;
+        f->flush_after_next = flush_after;
+    }
+    if (count > WC_CAPACITY) {
+        f->flush_after_next = 0;
+        return f->real->pMethods->xWrite(f->real, data, count, offset);
+    }
+    if (f->bytes == NULL && (f->bytes = malloc(WC_CAPACITY)) == NULL) return SQLITE_NOMEM;
+    if (f->count == 0) f->offset = offset;
+    memcpy(f->bytes + f->count, data, (size_t)count);
+    f->count += count;
+    if (f->flush_after_next) return wc_flush(f);
+    if (wc_is_commit_header(data, count)) {
+        if (count == WC_FRAME_HEADER) f->flush_after_next = 1;
+        else return wc_flush(f);
+    }
+    return SQLITE_OK;
+}
+
+static int wc_close(sqlite3_file *file) {
+    wc_file *f = (wc_file *)file;
+    int flushed = wc_flush(f);
+    free(f->bytes);
+    int rc = f->real->pMethods->xClose(f->real);
+    return flushed != SQLITE_OK ? flushed : rc;
+}
+#define WC_FLUSH_FIRST(f) do { int flushed_ = wc_flush(f); if (flushed_ != SQLITE_OK) return flushed_; } while (0)
+static int wc_read(sqlite3_file *file, void *data, int count, sqlite3_int64 offset) {
+    wc_file *f = (wc_file *)file;
+    WC_FLUSH_FIRST(f);
+    return f->real->pMethods->xRead(f->real, data, count, offset);
+}
+static int wc_truncate(sqlite3_file *file, sqlite3_int64 size) {
+    wc_file *f = (wc_file *)file;
+    WC_FLUSH_FIRST(f);
+    return f->real->pMethods->xTruncate(f->real, size);
+}
+static int wc_sync(sqlite3_file *file, int flags) {
+    wc_file *f = (wc_file *)file;
+    WC_FLUSH_FIRST(f);
+    return f->real->pMethods->xSync(f->real, flags);
+}
+static int wc_file_size(sqlite3_file *file, sqlite3_int64 *size) {
+    wc_file *f = (wc_file *)file;
+    WC_FLUSH_FIRST(f);
+    return f->real->pMethods->xFileSize(f->real, size);
+}
+static int wc_lock(sqlite3_file *file, int level) { return ((wc_file *)file)->real->pMethods->xLock(((wc_file *)file)->real, level); }
+static int wc_unlock(sqlite3_file *file, int level) { return ((wc_file *)file)->real->pMethods->xUnlock(((wc_file *)file)->real, level); }
+static int wc_check_reserved(sqlite3_file *file, int *out) {
+    return ((wc_file *)file)->real->pMethods->xCheckReservedLock(((wc_file *)file)->real, out);
+}
+static int wc_file_control(sqlite3_file *file, int op, void *arg) {
+    return ((wc_file *)file)->real->pMethods->xFileControl(((wc_file *)file)->real, op, arg);
+}
+static int wc_sector_size(sqlite3_file *file) { return ((wc_file *)file)->real->pMethods->xSectorSize(((wc_file *)file)->real); }
+static int wc_device(sqlite3_file *file) {
+    return ((wc_file *)file)->real->pMethods->xDeviceCharacteristics(((wc_file *)file)->real);
+}
+static int wc_shm_map(sqlite3_file *file, int region, int size, int extend, void volatile **out) {
+    return ((wc_file *)file)->real->pMethods->xShmMap(((wc_file *)file)->real, region, size, extend, out);
+}
+static int wc_shm_lock(sqlite3_file *file, int offset, int count, int flags) {
+    return ((wc_file *)file)->real->pMethods->xShmLock(((wc_file *)file)->real, offset, count, flags);
+}
+static void wc_shm_barrier(sqlite3_file *file) { ((wc_file *)file)->real->pMethods->xShmBarrier(((wc_file *)file)->real); }
+static int wc_shm_unmap(sqlite3_file *file, int delete_flag) {
+    return ((wc_file *)file)->real->pMethods->xShmUnmap(((wc_file *)file)->real, delete_flag);
+}
+static int wc_fetch(sqlite3_file *file, sqlite3_int64 offset, int count, void **out) {
+    return ((wc_file *)file)->real->pMethods->xFetch(((wc_file *)file)->real, offset, count, out);
+}
+static int wc_unfetch(sqlite3_file *file, sqlite3_int64 offset, void *pointer) {
+    return ((wc_file *)file)->real->pMethods->xUnfetch(((wc_file *)file)->real, offset, pointer);
+}
+
+static int wc_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags, int *out_flags) {
+    (void)vfs;
+    wc_file *f = (wc_file *)file;
+    memset(f, 0, sizeof *f);
+    f->real = (sqlite3_file *)&f[1];
+    int rc = g_wc_base->xOpen(g_wc_base, name, f->real, flags, out_flags);
+    if (f->real->pMethods == NULL) return rc; /* SQLite calls xClose only when pMethods is set */
+    f->is_wal = rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) != 0;
+    f->base.pMethods = &g_wc_methods;
+    return rc;
+}
+
+/* The unix VFS's other methods ignore the sqlite3_vfs they are given, so they are copied as they are. */
+static void wc_register(void) {
+    g_wc_base = sqlite3_vfs_find(NULL);
+    if (g_wc_base == NULL) die("sqlite3_vfs_find: no default VFS");
+    g_wc_vfs = *g_wc_base;
+    g_wc_vfs.pNext = NULL;
+    g_wc_vfs.zName = "floor-combining-wal";
+    g_wc_vfs.szOsFile = (int)sizeof(wc_file) + g_wc_base->szOsFile;
+    g_wc_vfs.xOpen = wc_open;
+    g_wc_methods = (sqlite3_io_methods){3, wc_close, wc_read, wc_write, wc_truncate, wc_sync, wc_file_size, wc_lock,
+                                        wc_unlock, wc_check_reserved, wc_file_control, wc_sector_size, wc_device,
+                                        wc_shm_map, wc_shm_lock, wc_shm_barrier, wc_shm_unmap, wc_fetch, wc_unfetch};
+    int rc = sqlite3_vfs_register(&g_wc_vfs, 0);
+    if (rc != SQLITE_OK) die("sqlite3_vfs_register: %s", sqlite3_errstr(rc));
+    g_vfs_name = g_wc_vfs.zName;
+}
+
 /* A connection with the library's setup (LogDatabase.configure), to a new file with `create`. */
 static sqlite3 *open_connection(const struct options *opt, int create) {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(g_db_path, &db,
                              SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+                             g_vfs_name);
     if (rc != SQLITE_OK) die("sqlite3_open_v2(%s): %s", g_db_path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 
     /* Before anything takes a lock, as the library installs its busy handler when it opens: the
@@ -517,8 +671,9 @@ static void close_and_remove(sqlite3 *db) {
 /* `extra`: more key=value fields after count (each with a leading space), or "". */
 static void report(const char *workload, long batch, long size, long count, const char *extra,
                    double seconds, double rate, const char *unit) {
-    printf("floor %s batch=%ld size=%ld count=%ld%s seconds=%.3f rate=%.*f unit=%s\n", workload,
-           batch, size, count, extra, seconds, strcmp(unit, "MB/s") == 0 ? 1 : 0, rate, unit);
+    printf("floor %s batch=%ld size=%ld count=%ld%s%s seconds=%.3f rate=%.*f unit=%s\n", workload,
+           batch, size, count, extra, g_vfs_name ? " wal=combined" : "", seconds, strcmp(unit, "MB/s") == 0 ? 1 : 0,
+           rate, unit);
     fflush(stdout);
 }
 
@@ -926,7 +1081,7 @@ static void *checkpoint_thread(void *unused) {
         if (db == NULL) {
             /* No pragmas, as the library's: only the short busy handler, which bounds how long a
              * RESTART holds writers back. */
-            int rc = sqlite3_open_v2(g_db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+            int rc = sqlite3_open_v2(g_db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, g_vfs_name);
             if (rc != SQLITE_OK) die("checkpointer: sqlite3_open_v2(%s): %s", g_db_path, sqlite3_errstr(rc));
             check(db, sqlite3_busy_handler(db, busy_handler, &g_restart_wait), SQLITE_OK, "sqlite3_busy_handler");
             /* A connection opens the WAL on its first read; until then a checkpoint on it does
@@ -1725,6 +1880,9 @@ static void usage(FILE *out) {
             "  --wait inotify|spin  latency: how the idle consumer waits (default inotify)\n"
             "  --repeat K     run each workload K times, each on a fresh database (default 1)\n"
             "  --sync normal|full  PRAGMA synchronous (default normal)\n"
+            "  --wal-writes sqlite|combined  WAL frames written as SQLite writes them, two calls a\n"
+            "                 page (default), or collected and written per commit in 64 KiB\n"
+            "                 pieces as the library's WALWriteCombiningVFS (lines say wal=combined)\n"
             "  --db PATH      database file (must not exist; removed after each run);\n"
             "                 default: a fresh file in a temporary directory\n"
             "  --migrations DIR  folder of the vNNNN_*.sql migrations and topic_table.sql\n"
@@ -1811,6 +1969,10 @@ static void parse_options(int argc, char **argv, struct options *opt) {
             if (strcmp(value, "normal") && strcmp(value, "full"))
                 die("--sync: expected normal or full, got '%s'", value);
             opt->sync_full = strcmp(value, "full") == 0;
+        } else if (strcmp(name, "--wal-writes") == 0) {
+            if (strcmp(value, "sqlite") && strcmp(value, "combined"))
+                die("--wal-writes: expected sqlite or combined, got '%s'", value);
+            opt->combine_wal_writes = strcmp(value, "combined") == 0;
         } else if (strcmp(name, "--interval") == 0) {
             opt->interval = parse_long(name, value, 0, 10000000L);
         } else if (strcmp(name, "--wait") == 0) {
@@ -1833,6 +1995,7 @@ static long or_default(long value, long fallback) { return value >= 0 ? value : 
 int main(int argc, char **argv) {
     struct options opt;
     parse_options(argc, argv, &opt);
+    if (opt.combine_wal_writes) wc_register();
     g_parent = getpid();
     install_signal_handlers();
 

@@ -160,7 +160,7 @@ extension WALWriteCombiningVFS {
         static let realFileOffset = 2 * MemoryLayout<UnsafeRawPointer>.stride
 
         static func open(
-            base: UnsafeMutablePointer<sqlite3_vfs>, name: sqlite3_filename?, file: UnsafeMutablePointer<sqlite3_file>,
+            base: UnsafeMutablePointer<sqlite3_vfs>, name: UnsafePointer<CChar>?, file: UnsafeMutablePointer<sqlite3_file>,
             flags: Int32, outFlags: UnsafeMutablePointer<Int32>?
         ) -> Int32 {
             let raw = UnsafeMutableRawPointer(file)
