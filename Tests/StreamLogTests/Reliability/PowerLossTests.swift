@@ -19,12 +19,16 @@ import StreamLogTestSupport
 @Suite(.serialized) struct PowerLossTests {
     // Serialized: the recording VFS keeps one process-wide log.
 
-    @Test(arguments: [LogDatabase.Options.Synchronous.full, .normal])
-    func noAcknowledgedWriteIsLostBeyondTheDocumentedWindow(synchronous: LogDatabase.Options.Synchronous) throws {
+    /// With and without WAL write combining: the writes that reach the file differ (a commit's
+    /// frames in 64 KiB pieces, or two writes per frame), and so do the states a cut can leave.
+    @Test(arguments: [LogDatabase.Options.Synchronous.full, .normal], [true, false])
+    func noAcknowledgedWriteIsLostBeyondTheDocumentedWindow(
+        synchronous: LogDatabase.Options.Synchronous, combining: Bool
+    ) throws {
         #expect(streamlog_test_vfs_register() == 0)  // SQLITE_OK
         let dir = try TemporaryDirectory()
         let path = dir.path("power.db")
-        let run = try Workload.record(path: path, synchronous: synchronous)
+        let run = try Workload.record(path: path, synchronous: synchronous, combining: combining)
         let log = WriteLog.capture(directory: dir.url.path)
         #expect(log.operations.count > 100, "the workload should write and sync many times")
         let samples = ProcessInfo.processInfo.environment["STREAMLOG_POWERLOSS_TORN_CUTS"].flatMap(Int.init) ?? 120
@@ -45,7 +49,8 @@ import StreamLogTestSupport
             violations += try verify(log.files(after: cut, tearing: true), cut: cut, run: run, log: log)
             checked += 1
         }
-        print("power loss (\(synchronous)): \(log.operations.count) operations recorded, \(log.syncCount) syncs, "
+        print("power loss (\(synchronous), \(combining ? "combined" : "SQLite's") WAL writes): "
+              + "\(log.operations.count) operations recorded, \(log.syncCount) syncs, "
               + "\(checked) cut states checked, \(run.acknowledgements.count) acknowledged writes, "
               + "\(violations.count) violations")
         #expect(violations.isEmpty, "\(violations.prefix(20).joined(separator: "\n"))")
@@ -175,11 +180,12 @@ struct Workload {
     var batches: [String: [Batch]] = [:]
     var acknowledgements: [Acknowledgement] = []
 
-    static func record(path: String, synchronous: LogDatabase.Options.Synchronous) throws -> Workload {
+    static func record(path: String, synchronous: LogDatabase.Options.Synchronous, combining: Bool) throws -> Workload {
         var run = Workload(synchronous: synchronous)
         var generator = SeededGenerator(seed: 7)
         var options = LogDatabase.Options(synchronous: synchronous)
         options.vfsName = STREAMLOG_TEST_VFS_NAME
+        options.combinesWALWrites = combining
         options.walAutocheckpointPages = 0  // checkpoints at chosen steps, not on a thread's schedule
         streamlog_test_vfs_start()
         defer { streamlog_test_vfs_stop() }
