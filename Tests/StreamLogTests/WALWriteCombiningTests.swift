@@ -130,3 +130,37 @@ extension PowerLossTests {
         #expect(try LogDatabase(path: dir.path("writes.db")).objects.get(key).data.count == 1 << 20)
     }
 }
+
+extension WALWriteCombiningTests {
+    /// Frames a rolled-back transaction spilled may still be collected when it ends; they must
+    /// not reach the file after another connection has committed over the same WAL offsets
+    /// (here: when the first connection closes).
+    @Test func aRolledBackSpillNeverOverwritesALaterCommit() throws {
+        let dir = try TemporaryDirectory()
+        var options = LogDatabase.Options()
+        options.walAutocheckpointPages = 0  // keep every frame in the WAL
+        let first = try LogDatabase(path: dir.path(), options: options)
+        let second = try LogDatabase(path: dir.path(), options: options)
+        try first.append([.inline(Data("before".utf8))], to: "t")
+        // An empty WAL: the rollback then rereads pages from the database file, not the WAL
+        // (a read of the WAL would write out what is collected).
+        #expect(try first.checkpoint())
+        try first.withConnection { connection in
+            try connection.execute("PRAGMA cache_size = 16")
+            try connection.execute("BEGIN IMMEDIATE")
+            try connection.execute("CREATE TABLE scratch(x BLOB)")
+            for _ in 0..<40 { try connection.execute("INSERT INTO scratch VALUES (randomblob(100000))") }
+            try connection.execute("ROLLBACK")
+        }
+        let data = Data((0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let key = try second.objects.put(data)
+        first.close()
+        let reader = try LogDatabase(path: dir.path(), options: options)
+        #expect(try reader.objects.get(key).data == data)
+        var integrity: [String] = []
+        try reader.withConnection { connection in
+            try Statement(connection: connection, sql: "PRAGMA integrity_check").queryEach { integrity.append($0.string(0) ?? "") }
+        }
+        #expect(integrity == ["ok"])
+    }
+}

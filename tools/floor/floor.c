@@ -444,18 +444,24 @@ static int is_migration(const struct dirent *entry) {
  * that collects a WAL file's writes in a buffer of WC_CAPACITY bytes and writes them in one call
  * once the commit frame is complete (the page after a 24-byte frame header whose bytes 4-7, the
  * database size after a commit, are not zero), when the buffer is full or the next write is not
- * contiguous, and before a read, sync, truncate, size or close of the WAL. Other files go
- * straight through. Without --wal-writes combined the floor is SQLite's own write pattern. */
+ * contiguous, before a read, sync, truncate, size or close of the WAL, and before its database
+ * file releases the WAL write lock. Writes to other files go straight through. Without --wal-writes combined the floor is SQLite's own write pattern. */
 #define WC_CAPACITY (64 << 10) /* WALWriteCombiningVFS.capacity: the unix VFS writes < 128 KiB a call */
 #define WC_FRAME_HEADER 24
 
-typedef struct {
+typedef struct wc_file {
     sqlite3_file base;
     sqlite3_file *real;
     unsigned char *bytes; /* NULL for a file other than a WAL, or before the first write */
-    int is_wal, count, flush_after_next;
+    int is_wal, is_db, count, flush_after_next;
     sqlite3_int64 offset;
+    char *wal_path;            /* a WAL's own path, a database's WAL's; NULL for other files */
+    struct wc_file *next_open; /* the process's open WALs (g_wc_wals) */
 } wc_file;
+
+/* The open WALs of this process, for a database file releasing the WAL write lock (wc_shm_lock). */
+static pthread_mutex_t g_wc_lock = PTHREAD_MUTEX_INITIALIZER;
+static wc_file *g_wc_wals;
 
 static sqlite3_vfs *g_wc_base;
 static sqlite3_vfs g_wc_vfs;
@@ -504,6 +510,16 @@ static int wc_write(sqlite3_file *file, const void *data, int count, sqlite3_int
 static int wc_close(sqlite3_file *file) {
     wc_file *f = (wc_file *)file;
     int flushed = wc_flush(f);
+    if (f->is_wal) {
+        pthread_mutex_lock(&g_wc_lock);
+        for (wc_file **link = &g_wc_wals; *link; link = &(*link)->next_open)
+            if (*link == f) {
+                *link = f->next_open;
+                break;
+            }
+        pthread_mutex_unlock(&g_wc_lock);
+    }
+    free(f->wal_path);
     free(f->bytes);
     int rc = f->real->pMethods->xClose(f->real);
     return flushed != SQLITE_OK ? flushed : rc;
@@ -544,8 +560,19 @@ static int wc_device(sqlite3_file *file) {
 static int wc_shm_map(sqlite3_file *file, int region, int size, int extend, void volatile **out) {
     return ((wc_file *)file)->real->pMethods->xShmMap(((wc_file *)file)->real, region, size, extend, out);
 }
+/* Before a database file releases the WAL write lock (slot 0): a rolled-back transaction's
+ * spilled frames still in its WAL's buffer are written now, under the lock, beyond the last
+ * commit, and not later over frames another connection commits (WALWriteCombiningVFS's
+ * File.willUnlock). Only the lock holder has anything buffered. */
 static int wc_shm_lock(sqlite3_file *file, int offset, int count, int flags) {
-    return ((wc_file *)file)->real->pMethods->xShmLock(((wc_file *)file)->real, offset, count, flags);
+    wc_file *f = (wc_file *)file;
+    if (offset == 0 && (flags & SQLITE_SHM_UNLOCK) && f->is_db) {
+        pthread_mutex_lock(&g_wc_lock);
+        for (wc_file *wal = g_wc_wals; wal; wal = wal->next_open)
+            if (wal->count > 0 && strcmp(wal->wal_path, f->wal_path) == 0) (void)wc_flush(wal);
+        pthread_mutex_unlock(&g_wc_lock);
+    }
+    return f->real->pMethods->xShmLock(f->real, offset, count, flags);
 }
 static void wc_shm_barrier(sqlite3_file *file) { ((wc_file *)file)->real->pMethods->xShmBarrier(((wc_file *)file)->real); }
 static int wc_shm_unmap(sqlite3_file *file, int delete_flag) {
@@ -565,8 +592,20 @@ static int wc_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, 
     f->real = (sqlite3_file *)&f[1];
     int rc = g_wc_base->xOpen(g_wc_base, name, f->real, flags, out_flags);
     if (f->real->pMethods == NULL) return rc; /* SQLite calls xClose only when pMethods is set */
-    f->is_wal = rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) != 0;
     f->base.pMethods = &g_wc_methods;
+    if (rc != SQLITE_OK || name == NULL) return rc;
+    if (flags & SQLITE_OPEN_WAL) {
+        f->is_wal = 1;
+        f->wal_path = strdup(name);
+        pthread_mutex_lock(&g_wc_lock);
+        f->next_open = g_wc_wals;
+        g_wc_wals = f;
+        pthread_mutex_unlock(&g_wc_lock);
+    } else if (flags & SQLITE_OPEN_MAIN_DB) {
+        f->is_db = 1;
+        f->wal_path = strdup(sqlite3_filename_wal(name));
+    }
+    if ((f->is_wal || f->is_db) && f->wal_path == NULL) die("out of memory for a WAL path");
     return rc;
 }
 

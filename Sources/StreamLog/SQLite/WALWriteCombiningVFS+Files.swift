@@ -1,0 +1,214 @@
+import Foundation
+import StreamLogCSQLite
+
+extension WALWriteCombiningVFS {
+    /// One open file: the `sqlite3_file` SQLite sees (its methods, then a pointer to the file's
+    /// ``State``, `nil` for files other than a database or its WAL), followed by the base VFS's
+    /// own file object.
+    enum File {
+        /// Where the base VFS's file object starts in ours (after the methods pointer and the
+        /// state pointer).
+        static let realFileOffset = 2 * MemoryLayout<UnsafeRawPointer>.stride
+
+        static func open(
+            base: UnsafeMutablePointer<sqlite3_vfs>, name: UnsafePointer<CChar>?,
+            file: UnsafeMutablePointer<sqlite3_file>, flags: Int32, outFlags: UnsafeMutablePointer<Int32>?
+        ) -> Int32 {
+            let raw = UnsafeMutableRawPointer(file)
+            raw.storeBytes(of: nil, as: UnsafeMutablePointer<sqlite3_io_methods>?.self)
+            setState(nil, of: file)
+            let real = self.real(file)
+            let rc = base.pointee.xOpen!(base, name, real, flags, outFlags)
+            // SQLite calls xClose whenever pMethods is set, even after a failed open.
+            guard let methods = real.pointee.pMethods else { return rc }
+            if rc == SQLITE_OK, let name {
+                // A WAL is named by its own path; a database by its WAL's (SQLite's
+                // `sqlite3_filename_wal` is valid for the names a database is opened with).
+                if flags & SQLITE_OPEN_WAL != 0 {
+                    setState(State.make(kind: .wal, walPath: String(cString: name), real: real), of: file)
+                } else if flags & SQLITE_OPEN_MAIN_DB != 0, let wal = sqlite3_filename_wal(name) {
+                    setState(State.make(kind: .database, walPath: String(cString: wal), real: real), of: file)
+                }
+            }
+            file.pointee.pMethods = UnsafePointer(IOMethods.table(version: methods.pointee.iVersion))
+            return rc
+        }
+
+        static func real(_ file: UnsafeMutablePointer<sqlite3_file>?) -> UnsafeMutablePointer<sqlite3_file> {
+            (UnsafeMutableRawPointer(file!) + realFileOffset).assumingMemoryBound(to: sqlite3_file.self)
+        }
+
+        static func state(_ file: UnsafeMutablePointer<sqlite3_file>?) -> UnsafeMutablePointer<State>? {
+            UnsafeMutableRawPointer(file!).load(
+                fromByteOffset: MemoryLayout<UnsafeRawPointer>.stride, as: UnsafeMutablePointer<State>?.self)
+        }
+
+        private static func setState(_ state: UnsafeMutablePointer<State>?, of file: UnsafeMutablePointer<sqlite3_file>) {
+            UnsafeMutableRawPointer(file).storeBytes(
+                of: state, toByteOffset: MemoryLayout<UnsafeRawPointer>.stride, as: UnsafeMutablePointer<State>?.self)
+        }
+
+        /// The real file's methods (set whenever ours are).
+        static func methods(_ real: UnsafeMutablePointer<sqlite3_file>) -> UnsafePointer<sqlite3_io_methods> {
+            real.pointee.pMethods!
+        }
+
+        /// Writes out whatever a WAL's buffer holds (nothing for any other file).
+        static func flush(_ file: UnsafeMutablePointer<sqlite3_file>?) -> Int32 {
+            guard let state = state(file), state.pointee.kind == .wal else { return SQLITE_OK }
+            return State.flush(state)
+        }
+
+        /// Before a database file's connection gives up the WAL write lock (slot 0 of the
+        /// shared-memory locks; SQLite's `WAL_WRITE_LOCK`): writes out what its WAL's buffer
+        /// still holds. A commit has written its buffer out by then; what is left is a page-cache
+        /// spill of a transaction that rolled back. Left in the buffer, it would be written later,
+        /// over whatever another connection has committed at the same WAL offsets meanwhile.
+        /// Written now, under the lock, it lands beyond the last commit, where SQLite itself
+        /// would have written it.
+        static func willUnlock(_ file: UnsafeMutablePointer<sqlite3_file>?, offset: Int32, flags: Int32) {
+            guard offset == 0, flags & SQLITE_SHM_UNLOCK != 0, let state = state(file),
+                  state.pointee.kind == .database
+            else { return }
+            for wal in PendingWrites.shared.take(walPath: state.pointee.walPath) {
+                _ = State.flush(wal, registered: false)  // a rolled-back transaction's frames: an error changes nothing
+            }
+        }
+
+        static func close(_ file: UnsafeMutablePointer<sqlite3_file>?) -> Int32 {
+            var flushed = SQLITE_OK
+            if let state = state(file) {
+                if state.pointee.kind == .wal { flushed = State.flush(state) }
+                State.free(state)
+            }
+            let real = real(file)
+            let rc = methods(real).pointee.xClose!(real)
+            return flushed != SQLITE_OK ? flushed : rc
+        }
+    }
+
+    /// What the shim keeps for a database file or a WAL. For a WAL: the writes collected since
+    /// the last flush, `count` bytes for the file from `offset`.
+    struct State {
+        enum Kind { case wal, database }
+        let kind: Kind
+        /// The WAL's path: this file's for a WAL, its WAL's for a database.
+        let walPath: String
+        /// The base VFS's file object.
+        let real: UnsafeMutablePointer<sqlite3_file>
+        /// Allocated at the first write: a connection that only reads never writes its WAL.
+        var bytes: UnsafeMutableRawPointer?
+        var offset: Int64 = 0
+        var count = 0
+        /// The commit frame's header was the last write: its page, next, completes the commit.
+        var flushAfterNextWrite = false
+
+        static func make(kind: Kind, walPath: String, real: UnsafeMutablePointer<sqlite3_file>)
+            -> UnsafeMutablePointer<State>
+        {
+            let state = UnsafeMutablePointer<State>.allocate(capacity: 1)
+            state.initialize(to: State(kind: kind, walPath: walPath, real: real))
+            return state
+        }
+
+        static func free(_ state: UnsafeMutablePointer<State>) {
+            if state.pointee.count > 0 { PendingWrites.shared.remove(state) }  // a failed flush
+            state.pointee.bytes?.deallocate()
+            state.deinitialize(count: 1)
+            state.deallocate()
+        }
+
+        /// Writes the buffer out. `registered`: whether it is still in ``PendingWrites`` (it is
+        /// not once ``PendingWrites/take(walPath:)`` has returned it).
+        static func flush(_ state: UnsafeMutablePointer<State>, registered: Bool = true) -> Int32 {
+            state.pointee.flushAfterNextWrite = false
+            let length = state.pointee.count
+            guard length > 0 else { return SQLITE_OK }
+            state.pointee.count = 0  // after a failed write the transaction fails; its frames are not retried
+            if registered { PendingWrites.shared.remove(state) }
+            let real = state.pointee.real
+            return File.methods(real).pointee.xWrite!(real, state.pointee.bytes!, Int32(length), state.pointee.offset)
+        }
+
+        /// Collects one write of SQLite's to a WAL; writes through what does not fit.
+        static func write(_ state: UnsafeMutablePointer<State>, _ data: UnsafeRawPointer, count length: Int,
+                          at position: Int64) -> Int32 {
+            let count = state.pointee.count
+            if count > 0 && (position != state.pointee.offset + Int64(count) || count + length > capacity) {
+                let flushAfter = state.pointee.flushAfterNextWrite
+                let rc = flush(state)
+                guard rc == SQLITE_OK else { return rc }
+                state.pointee.flushAfterNextWrite = flushAfter
+            }
+            if length > capacity {  // a page as large as the buffer: nothing to combine it with
+                state.pointee.flushAfterNextWrite = false
+                let real = state.pointee.real
+                return File.methods(real).pointee.xWrite!(real, data, Int32(length), position)
+            }
+            if state.pointee.count == 0 {
+                state.pointee.offset = position
+                PendingWrites.shared.add(state)
+            }
+            let bytes = state.pointee.bytes ?? .allocate(byteCount: capacity, alignment: 16)
+            state.pointee.bytes = bytes
+            (bytes + state.pointee.count).copyMemory(from: data, byteCount: length)
+            state.pointee.count += length
+            if state.pointee.flushAfterNextWrite { return flush(state) }
+            if WALWriteCombiningVFS.isCommitFrameHeader(data, count: length) {
+                if length == frameHeaderSize {
+                    state.pointee.flushAfterNextWrite = true
+                } else {
+                    return flush(state)
+                }
+            }
+            return SQLITE_OK
+        }
+    }
+
+    /// The WALs of this process whose buffers hold writes, so that a database file giving up the
+    /// WAL write lock finds its WAL's (``File/willUnlock(_:offset:flags:)``). Only the holder of
+    /// a WAL's write lock writes it, and a buffer is written out before the lock is released, so
+    /// this holds at most one buffer per WAL, and for a moment.
+    final class PendingWrites: @unchecked Sendable {
+        // @unchecked: `buffers` is only touched under `lock`; each state is used by its
+        // connection's thread, or by the thread that took it from here under the write lock.
+        static let shared = PendingWrites()
+
+        private let lock = NSLock()
+        private var buffers: [UnsafeMutablePointer<State>] = []
+
+        func add(_ state: UnsafeMutablePointer<State>) {
+            lock.lock()
+            buffers.append(state)
+            lock.unlock()
+        }
+
+        func remove(_ state: UnsafeMutablePointer<State>) {
+            lock.lock()
+            if let index = buffers.firstIndex(of: state) { buffers.remove(at: index) }
+            lock.unlock()
+        }
+
+        /// Removes and returns the buffers of the WAL at `walPath`.
+        func take(walPath: String) -> [UnsafeMutablePointer<State>] {
+            lock.lock()
+            defer { lock.unlock() }
+            guard !buffers.isEmpty else { return [] }
+            let taken = buffers.filter { $0.pointee.walPath == walPath }
+            buffers.removeAll { $0.pointee.walPath == walPath }
+            return taken
+        }
+    }
+
+    /// Whether a WAL write of `count` bytes starts with the header of a commit frame: it is a
+    /// frame header (24 bytes) or a whole frame (a header and a page, 512 to 65536 bytes, a power
+    /// of two), and the header's "database size after commit" field (bytes 4–7) is not zero.
+    static func isCommitFrameHeader(_ data: UnsafeRawPointer, count: Int) -> Bool {
+        let page = count - frameHeaderSize
+        guard count == frameHeaderSize || (page >= 512 && page <= 65536 && page & (page - 1) == 0) else {
+            return false
+        }
+        let bytes = data.assumingMemoryBound(to: UInt8.self)
+        return bytes[4] | bytes[5] | bytes[6] | bytes[7] != 0
+    }
+}

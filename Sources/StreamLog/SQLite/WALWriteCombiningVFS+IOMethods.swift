@@ -1,0 +1,123 @@
+import Foundation
+import StreamLogCSQLite
+
+extension WALWriteCombiningVFS {
+    /// The `sqlite3_io_methods` of ``File``: reads, syncs, truncates and sizes write out a WAL's
+    /// buffer first, writes to a WAL are collected, and a database file's release of the WAL
+    /// write lock writes out its WAL's buffer; everything else forwards. One table per version
+    /// of the base VFS's file methods (SQLite reads the version to know which methods exist).
+    enum IOMethods {
+        static func table(version: Int32) -> UnsafeMutablePointer<sqlite3_io_methods> {
+            switch version {
+            case ...1: return tables.v1
+            case 2: return tables.v2
+            default: return tables.v3
+            }
+        }
+
+        private struct Tables: @unchecked Sendable {
+            // @unchecked: written once, before any use, and only read afterwards.
+            let v1: UnsafeMutablePointer<sqlite3_io_methods>
+            let v2: UnsafeMutablePointer<sqlite3_io_methods>
+            let v3: UnsafeMutablePointer<sqlite3_io_methods>
+        }
+
+        private static let tables: Tables = {
+            func make(_ version: Int32) -> UnsafeMutablePointer<sqlite3_io_methods> {
+                let table = UnsafeMutablePointer<sqlite3_io_methods>.allocate(capacity: 1)
+                table.initialize(to: methods(version: version))
+                return table
+            }
+            return Tables(v1: make(1), v2: make(2), v3: make(3))
+        }()
+
+        private static func methods(version: Int32) -> sqlite3_io_methods {
+            var methods = sqlite3_io_methods()
+            methods.iVersion = version
+            methods.xClose = { file in File.close(file) }
+            methods.xRead = { file, data, count, offset in
+                let flushed = File.flush(file)
+                guard flushed == SQLITE_OK else { return flushed }
+                let real = File.real(file)
+                return File.methods(real).pointee.xRead!(real, data, count, offset)
+            }
+            methods.xWrite = { file, data, count, offset in
+                guard let state = File.state(file), state.pointee.kind == .wal else {
+                    let real = File.real(file)
+                    return File.methods(real).pointee.xWrite!(real, data, count, offset)
+                }
+                return State.write(state, data!, count: Int(count), at: offset)
+            }
+            methods.xTruncate = { file, size in
+                let flushed = File.flush(file)
+                guard flushed == SQLITE_OK else { return flushed }
+                let real = File.real(file)
+                return File.methods(real).pointee.xTruncate!(real, size)
+            }
+            methods.xSync = { file, flags in
+                let flushed = File.flush(file)
+                guard flushed == SQLITE_OK else { return flushed }
+                let real = File.real(file)
+                return File.methods(real).pointee.xSync!(real, flags)
+            }
+            methods.xFileSize = { file, size in
+                let flushed = File.flush(file)
+                guard flushed == SQLITE_OK else { return flushed }
+                let real = File.real(file)
+                return File.methods(real).pointee.xFileSize!(real, size)
+            }
+            methods.xLock = { file, level in
+                let real = File.real(file)
+                return File.methods(real).pointee.xLock!(real, level)
+            }
+            methods.xUnlock = { file, level in
+                let real = File.real(file)
+                return File.methods(real).pointee.xUnlock!(real, level)
+            }
+            methods.xCheckReservedLock = { file, result in
+                let real = File.real(file)
+                return File.methods(real).pointee.xCheckReservedLock!(real, result)
+            }
+            methods.xFileControl = { file, operation, argument in
+                let real = File.real(file)
+                return File.methods(real).pointee.xFileControl!(real, operation, argument)
+            }
+            methods.xSectorSize = { file in
+                let real = File.real(file)
+                return File.methods(real).pointee.xSectorSize!(real)
+            }
+            methods.xDeviceCharacteristics = { file in
+                let real = File.real(file)
+                return File.methods(real).pointee.xDeviceCharacteristics!(real)
+            }
+            guard version >= 2 else { return methods }
+            methods.xShmMap = { file, region, size, extend, memory in
+                let real = File.real(file)
+                return File.methods(real).pointee.xShmMap!(real, region, size, extend, memory)
+            }
+            methods.xShmLock = { file, offset, count, flags in
+                File.willUnlock(file, offset: offset, flags: flags)
+                let real = File.real(file)
+                return File.methods(real).pointee.xShmLock!(real, offset, count, flags)
+            }
+            methods.xShmBarrier = { file in
+                let real = File.real(file)
+                File.methods(real).pointee.xShmBarrier!(real)
+            }
+            methods.xShmUnmap = { file, delete in
+                let real = File.real(file)
+                return File.methods(real).pointee.xShmUnmap!(real, delete)
+            }
+            guard version >= 3 else { return methods }
+            methods.xFetch = { file, offset, count, pointer in
+                let real = File.real(file)
+                return File.methods(real).pointee.xFetch!(real, offset, count, pointer)
+            }
+            methods.xUnfetch = { file, offset, pointer in
+                let real = File.real(file)
+                return File.methods(real).pointee.xUnfetch!(real, offset, pointer)
+            }
+            return methods
+        }
+    }
+}
