@@ -11,20 +11,26 @@ import StreamLogCSQLite
 /// one call when the transaction's commit frame is complete, when the buffer is full, and
 /// before anything that reads, sizes, truncates, syncs or closes the WAL.
 ///
-/// Why this is safe: no other connection reads a frame until the writer publishes it in the
-/// shared-memory WAL index, which SQLite does only after `sqlite3WalFrames` has written the
-/// commit frame, and the commit frame's write is where the buffer goes to the file (its write
-/// error, if any, fails the commit as before). Frames of a transaction that has not committed
-/// (a page-cache spill) may wait in the buffer, but only this connection could read them, and
-/// its reads flush first; if the transaction rolls back instead, they are written out before the
-/// connection releases the WAL write lock (the database file's shared-memory unlock), so they can
-/// never land over frames another connection commits later. A crash loses only what a crash before the `pwrite` would have lost;
-/// syncs flush first, so `synchronous = FULL` keeps its guarantee. Writes to files other than
-/// WALs (the database, which checkpoints write; journals) go straight through.
+/// Why this is safe:
+/// - No other connection reads a frame until the writer publishes it in the shared-memory WAL
+///   index, which SQLite does only after `sqlite3WalFrames` has written the commit frame; the
+///   commit frame's write is where the buffer goes to the file, and its error, if any, fails the
+///   commit as before.
+/// - Frames of a transaction that has not committed (a page-cache spill) may wait in the buffer,
+///   but only this connection could read them, and its reads flush first. If the transaction
+///   rolls back instead, they are written out before the connection releases the WAL write lock
+///   (its database file's shared-memory unlock of `WAL_WRITE_LOCK`), so they never land over
+///   frames another connection commits later.
+/// - A crash loses only what a crash before the `pwrite` would have lost; syncs flush first, so
+///   `synchronous = FULL` keeps its guarantee.
+/// - Writes to files other than WALs (the database, which checkpoints write; journals) go
+///   straight through.
 ///
 /// The commit frame is recognised from its header: a 24-byte write (SQLite's frame header,
-/// written alone before its page), or a whole frame in one write, whose bytes 4–7 (the database
-/// size after a commit) are not zero.
+/// written alone before its page, as every SQLite since WAL mode's first release does), or a
+/// whole frame in one write, whose bytes 4–7 (the database size after a commit) are not zero.
+/// Were a later SQLite to write frames some other way, `WALWriteCombiningTests` would fail: a
+/// reader would find the last commit's frames missing.
 enum WALWriteCombiningVFS {
     /// Bytes collected before a write: the unix VFS writes at most 128 KiB − 1 in one call.
     static let capacity = 64 << 10
