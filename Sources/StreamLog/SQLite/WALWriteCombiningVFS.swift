@@ -27,7 +27,7 @@ import StreamLogCSQLite
 ///   straight through.
 ///
 /// The commit frame is recognised from its header: a 24-byte write (SQLite's frame header,
-/// written alone before its page, as every SQLite since WAL mode's first release does), or a
+/// written alone before its page, as SQLite's `walWriteOneFrame` does: 3.40 here), or a
 /// whole frame in one write, whose bytes 4–7 (the database size after a commit) are not zero.
 /// Were a later SQLite to write frames some other way, `WALWriteCombiningTests` would fail: a
 /// reader would find the last commit's frames missing.
