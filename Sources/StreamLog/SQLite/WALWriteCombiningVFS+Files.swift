@@ -53,6 +53,25 @@ extension WALWriteCombiningVFS {
             real.pointee.pMethods!
         }
 
+        /// Calls one of the real file's methods: `body` gets the real file and its methods.
+        static func forward<R>(
+            _ file: UnsafeMutablePointer<sqlite3_file>?,
+            _ body: (UnsafeMutablePointer<sqlite3_file>, sqlite3_io_methods) -> R
+        ) -> R {
+            let real = real(file)
+            return body(real, real.pointee.pMethods!.pointee)
+        }
+
+        /// ``forward(_:_:)`` after writing out a WAL's buffer; a failed write's error instead.
+        static func forwardFlushingFirst(
+            _ file: UnsafeMutablePointer<sqlite3_file>?,
+            _ body: (UnsafeMutablePointer<sqlite3_file>, sqlite3_io_methods) -> Int32
+        ) -> Int32 {
+            let flushed = flush(file)
+            guard flushed == SQLITE_OK else { return flushed }
+            return forward(file, body)
+        }
+
         /// Writes out whatever a WAL's buffer holds (nothing for any other file).
         static func flush(_ file: UnsafeMutablePointer<sqlite3_file>?) -> Int32 {
             guard let state = state(file), state.pointee.kind == .wal else { return SQLITE_OK }

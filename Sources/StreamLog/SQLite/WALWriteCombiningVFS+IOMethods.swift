@@ -36,86 +36,43 @@ extension WALWriteCombiningVFS {
             methods.iVersion = version
             methods.xClose = { file in File.close(file) }
             methods.xRead = { file, data, count, offset in
-                let flushed = File.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let real = File.real(file)
-                return File.methods(real).pointee.xRead!(real, data, count, offset)
+                File.forwardFlushingFirst(file) { real, io in io.xRead!(real, data, count, offset) }
             }
             methods.xWrite = { file, data, count, offset in
                 guard let state = File.state(file), state.pointee.kind == .wal else {
-                    let real = File.real(file)
-                    return File.methods(real).pointee.xWrite!(real, data, count, offset)
+                    return File.forward(file) { real, io in io.xWrite!(real, data, count, offset) }
                 }
                 return State.write(state, data!, count: Int(count), at: offset)
             }
-            methods.xTruncate = { file, size in
-                let flushed = File.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let real = File.real(file)
-                return File.methods(real).pointee.xTruncate!(real, size)
-            }
-            methods.xSync = { file, flags in
-                let flushed = File.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let real = File.real(file)
-                return File.methods(real).pointee.xSync!(real, flags)
-            }
-            methods.xFileSize = { file, size in
-                let flushed = File.flush(file)
-                guard flushed == SQLITE_OK else { return flushed }
-                let real = File.real(file)
-                return File.methods(real).pointee.xFileSize!(real, size)
-            }
-            methods.xLock = { file, level in
-                let real = File.real(file)
-                return File.methods(real).pointee.xLock!(real, level)
-            }
-            methods.xUnlock = { file, level in
-                let real = File.real(file)
-                return File.methods(real).pointee.xUnlock!(real, level)
-            }
+            methods.xTruncate = { file, size in File.forwardFlushingFirst(file) { real, io in io.xTruncate!(real, size) } }
+            methods.xSync = { file, flags in File.forwardFlushingFirst(file) { real, io in io.xSync!(real, flags) } }
+            methods.xFileSize = { file, size in File.forwardFlushingFirst(file) { real, io in io.xFileSize!(real, size) } }
+            methods.xLock = { file, level in File.forward(file) { real, io in io.xLock!(real, level) } }
+            methods.xUnlock = { file, level in File.forward(file) { real, io in io.xUnlock!(real, level) } }
             methods.xCheckReservedLock = { file, result in
-                let real = File.real(file)
-                return File.methods(real).pointee.xCheckReservedLock!(real, result)
+                File.forward(file) { real, io in io.xCheckReservedLock!(real, result) }
             }
             methods.xFileControl = { file, operation, argument in
-                let real = File.real(file)
-                return File.methods(real).pointee.xFileControl!(real, operation, argument)
+                File.forward(file) { real, io in io.xFileControl!(real, operation, argument) }
             }
-            methods.xSectorSize = { file in
-                let real = File.real(file)
-                return File.methods(real).pointee.xSectorSize!(real)
-            }
-            methods.xDeviceCharacteristics = { file in
-                let real = File.real(file)
-                return File.methods(real).pointee.xDeviceCharacteristics!(real)
-            }
+            methods.xSectorSize = { file in File.forward(file) { real, io in io.xSectorSize!(real) } }
+            methods.xDeviceCharacteristics = { file in File.forward(file) { real, io in io.xDeviceCharacteristics!(real) } }
             guard version >= 2 else { return methods }
             methods.xShmMap = { file, region, size, extend, memory in
-                let real = File.real(file)
-                return File.methods(real).pointee.xShmMap!(real, region, size, extend, memory)
+                File.forward(file) { real, io in io.xShmMap!(real, region, size, extend, memory) }
             }
             methods.xShmLock = { file, offset, count, flags in
                 File.willUnlock(file, offset: offset, flags: flags)
-                let real = File.real(file)
-                return File.methods(real).pointee.xShmLock!(real, offset, count, flags)
+                return File.forward(file) { real, io in io.xShmLock!(real, offset, count, flags) }
             }
-            methods.xShmBarrier = { file in
-                let real = File.real(file)
-                File.methods(real).pointee.xShmBarrier!(real)
-            }
-            methods.xShmUnmap = { file, delete in
-                let real = File.real(file)
-                return File.methods(real).pointee.xShmUnmap!(real, delete)
-            }
+            methods.xShmBarrier = { file in File.forward(file) { real, io in io.xShmBarrier!(real) } }
+            methods.xShmUnmap = { file, delete in File.forward(file) { real, io in io.xShmUnmap!(real, delete) } }
             guard version >= 3 else { return methods }
             methods.xFetch = { file, offset, count, pointer in
-                let real = File.real(file)
-                return File.methods(real).pointee.xFetch!(real, offset, count, pointer)
+                File.forward(file) { real, io in io.xFetch!(real, offset, count, pointer) }
             }
             methods.xUnfetch = { file, offset, pointer in
-                let real = File.real(file)
-                return File.methods(real).pointee.xUnfetch!(real, offset, pointer)
+                File.forward(file) { real, io in io.xUnfetch!(real, offset, pointer) }
             }
             return methods
         }

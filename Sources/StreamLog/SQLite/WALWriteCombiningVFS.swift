@@ -83,70 +83,52 @@ enum WALWriteCombiningVFS {
         vfs.pointee.zName = UnsafePointer(strdup(name))
         vfs.pointee.pAppData = UnsafeMutableRawPointer(base)
         vfs.pointee.xOpen = { vfs, name, file, flags, outFlags in
-            File.open(base: WALWriteCombiningVFS.baseVFS(vfs), name: name, file: file!, flags: flags, outFlags: outFlags)
+            File.open(
+                base: WALWriteCombiningVFS.baseVFS(vfs), name: name, file: file!, flags: flags, outFlags: outFlags)
         }
         vfs.pointee.xDelete = { vfs, name, syncDir in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            return base.pointee.xDelete!(base, name, syncDir)
+            WALWriteCombiningVFS.forward(vfs) { $0.pointee.xDelete!($0, name, syncDir) }
         }
         vfs.pointee.xAccess = { vfs, name, flags, result in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            return base.pointee.xAccess!(base, name, flags, result)
+            WALWriteCombiningVFS.forward(vfs) { $0.pointee.xAccess!($0, name, flags, result) }
         }
         vfs.pointee.xFullPathname = { vfs, name, size, out in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            return base.pointee.xFullPathname!(base, name, size, out)
+            WALWriteCombiningVFS.forward(vfs) { $0.pointee.xFullPathname!($0, name, size, out) }
         }
-        vfs.pointee.xDlOpen = { vfs, name in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            return base.pointee.xDlOpen!(base, name)
-        }
+        vfs.pointee.xDlOpen = { vfs, name in WALWriteCombiningVFS.forward(vfs) { $0.pointee.xDlOpen!($0, name) } }
         vfs.pointee.xDlError = { vfs, size, out in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            base.pointee.xDlError!(base, size, out)
+            WALWriteCombiningVFS.forward(vfs) { $0.pointee.xDlError!($0, size, out) }
         }
         vfs.pointee.xDlSym = { vfs, handle, symbol in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            return base.pointee.xDlSym!(base, handle, symbol)
+            WALWriteCombiningVFS.forward(vfs) { $0.pointee.xDlSym!($0, handle, symbol) }
         }
-        vfs.pointee.xDlClose = { vfs, handle in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            base.pointee.xDlClose!(base, handle)
-        }
+        vfs.pointee.xDlClose = { vfs, handle in WALWriteCombiningVFS.forward(vfs) { $0.pointee.xDlClose!($0, handle) } }
         vfs.pointee.xRandomness = { vfs, size, out in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            return base.pointee.xRandomness!(base, size, out)
+            WALWriteCombiningVFS.forward(vfs) { $0.pointee.xRandomness!($0, size, out) }
         }
         vfs.pointee.xSleep = { vfs, microseconds in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            return base.pointee.xSleep!(base, microseconds)
+            WALWriteCombiningVFS.forward(vfs) { $0.pointee.xSleep!($0, microseconds) }
         }
         vfs.pointee.xCurrentTime = { vfs, out in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            return base.pointee.xCurrentTime!(base, out)
+            WALWriteCombiningVFS.forward(vfs) { $0.pointee.xCurrentTime!($0, out) }
         }
         vfs.pointee.xGetLastError = { vfs, size, out in
-            let base = WALWriteCombiningVFS.baseVFS(vfs)
-            return base.pointee.xGetLastError?(base, size, out) ?? 0
+            WALWriteCombiningVFS.forward(vfs) { $0.pointee.xGetLastError?($0, size, out) ?? 0 }
         }
         if base.pointee.iVersion >= 2 {
             vfs.pointee.xCurrentTimeInt64 = { vfs, out in
-                let base = WALWriteCombiningVFS.baseVFS(vfs)
-                return base.pointee.xCurrentTimeInt64!(base, out)
+                WALWriteCombiningVFS.forward(vfs) { $0.pointee.xCurrentTimeInt64!($0, out) }
             }
         }
         if base.pointee.iVersion >= 3 {
             vfs.pointee.xSetSystemCall = { vfs, name, call in
-                let base = WALWriteCombiningVFS.baseVFS(vfs)
-                return base.pointee.xSetSystemCall!(base, name, call)
+                WALWriteCombiningVFS.forward(vfs) { $0.pointee.xSetSystemCall!($0, name, call) }
             }
             vfs.pointee.xGetSystemCall = { vfs, name in
-                let base = WALWriteCombiningVFS.baseVFS(vfs)
-                return base.pointee.xGetSystemCall!(base, name)
+                WALWriteCombiningVFS.forward(vfs) { $0.pointee.xGetSystemCall!($0, name) }
             }
             vfs.pointee.xNextSystemCall = { vfs, name in
-                let base = WALWriteCombiningVFS.baseVFS(vfs)
-                return base.pointee.xNextSystemCall!(base, name)
+                WALWriteCombiningVFS.forward(vfs) { $0.pointee.xNextSystemCall!($0, name) }
             }
         }
         return vfs
@@ -154,5 +136,11 @@ enum WALWriteCombiningVFS {
 
     private static func baseVFS(_ vfs: UnsafeMutablePointer<sqlite3_vfs>?) -> UnsafeMutablePointer<sqlite3_vfs> {
         vfs!.pointee.pAppData.assumingMemoryBound(to: sqlite3_vfs.self)
+    }
+
+    /// Calls one of the base VFS's methods, given to `body` as the VFS to call it on.
+    private static func forward<R>(_ vfs: UnsafeMutablePointer<sqlite3_vfs>?,
+                                   _ body: (UnsafeMutablePointer<sqlite3_vfs>) -> R) -> R {
+        body(baseVFS(vfs))
     }
 }
