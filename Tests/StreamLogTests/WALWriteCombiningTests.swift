@@ -74,6 +74,19 @@ import StreamLogTestSupport
         #expect(try reader.check().problems.isEmpty)
     }
 
+    @Test func anUnknownBaseVFSIsAClearError() throws {
+        let dir = try TemporaryDirectory()
+        var options = LogDatabase.Options()
+        options.vfsName = "no-such-vfs"
+        #expect {
+            try LogDatabase(path: dir.path(), options: options)
+        } throws: { error in
+            let error = error as? StreamLogError
+            return error?.code == .invalidArgument && error?.message.contains("no-such-vfs") == true
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path()))
+    }
+
     @Test func handlesWithAndWithoutCombiningShareOneFile() throws {
         let dir = try TemporaryDirectory()
         var plain = LogDatabase.Options()
