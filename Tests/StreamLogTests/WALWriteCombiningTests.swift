@@ -66,11 +66,7 @@ import StreamLogTestSupport
         #expect(try reader.withConnection { try $0.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'scratch'") } == 0)
         try writer.append([.inline(Data("after".utf8))], to: "t")
         #expect(try reader.read(topic: "t").map { String(decoding: $0.payload ?? Data(), as: UTF8.self) } == ["before", "after"])
-        var integrity: [String] = []
-        try reader.withConnection { connection in
-            try Statement(connection: connection, sql: "PRAGMA integrity_check").queryEach { integrity.append($0.string(0) ?? "") }
-        }
-        #expect(integrity == ["ok"])
+        #expect(try reader.integrityCheck() == ["ok"])
         #expect(try reader.check().problems.isEmpty)
     }
 
@@ -170,10 +166,6 @@ extension WALWriteCombiningTests {
         first.close()
         let reader = try LogDatabase(path: dir.path(), options: options)
         #expect(try reader.objects.get(key).data == data)
-        var integrity: [String] = []
-        try reader.withConnection { connection in
-            try Statement(connection: connection, sql: "PRAGMA integrity_check").queryEach { integrity.append($0.string(0) ?? "") }
-        }
-        #expect(integrity == ["ok"])
+        #expect(try reader.integrityCheck() == ["ok"])
     }
 }

@@ -235,10 +235,7 @@ struct CrashHarness {
     }
 
     private func checkIntegrity(_ db: LogDatabase, round: Int, ledger: CrashLedger) throws {
-        var messages: [String] = []
-        try db.withConnection { connection in
-            try Statement(connection: connection, sql: "PRAGMA integrity_check").queryEach { messages.append($0.string(0) ?? "") }
-        }
+        let messages = try db.integrityCheck()
         let report = try db.check()
         for message in messages where message != "ok" {
             ledger.record(violation: "round \(round): integrity_check: \(message)")

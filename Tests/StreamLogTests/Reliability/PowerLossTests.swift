@@ -80,12 +80,7 @@ import StreamLogTestSupport
         }
         defer { db.close() }
         do {
-            var integrity: [String] = []
-            try db.withConnection { connection in
-                try Statement(connection: connection, sql: "PRAGMA integrity_check").queryEach {
-                    integrity.append($0.string(0) ?? "")
-                }
-            }
+            let integrity = try db.integrityCheck()
             if integrity != ["ok"] { fail("integrity_check: \(integrity.prefix(5))") }
             for problem in try db.check().problems { fail("check: \(problem.message)") }
             // Every topic: whole batches, a prefix of what was appended.
