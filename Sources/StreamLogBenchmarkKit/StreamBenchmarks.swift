@@ -136,11 +136,17 @@ public enum StreamBenchmarks {
             getrusage(RUSAGE_SELF.rawValue, &usage)
             out.write(Data("done \(received) \(Timestamp.now().microsecondsSinceEpoch) \(usage.ru_maxrss)\n".utf8))
         case .latency:
+            // Printed at the end: the producer reads them only once it has sent every object, and
+            // a consumer blocked on a full pipe (64 KiB, about 1,800 lines) would add the wait to
+            // every later object's latency.
+            var lines = Data()
             while let object = try consumer.nextObject() {
                 let now = Timestamp.now().microsecondsSinceEpoch
-                let firstLine = object.prefix { $0 != 0x0A }
-                out.write(Data("\(now) ".utf8) + firstLine + Data("\n".utf8))
+                lines.append(contentsOf: "\(now) ".utf8)
+                lines.append(object.prefix { $0 != 0x0A })
+                lines.append(0x0A)
             }
+            out.write(lines)
         }
         try consumer.close()
     }
