@@ -1453,6 +1453,8 @@ struct consumer {
     unsigned char *object;   /* NULL unless the objects are too large for the page */
     long size;
     int64_t chunks;
+    int watch;               /* latency workload: the inotify descriptor (-1: none) */
+    int dropped_events;      /* events were dropped after an eviction commit: wait at most 1 ms */
 };
 
 /* One transaction deleting the run's objects (commitConsumption). A run of objects read whole
@@ -1485,6 +1487,16 @@ static void commit_evictions(struct consumer *c, struct eviction_run *run) {
     run->objects = 0;
     run->may_be_chunked = 0;
     run->chunks = 0;
+    /* The commit queued a wakeup for this very consumer: drop it, as CommitWaiter does (the
+     * caller looks at data_version before it waits, and the wait lasts at most 1 ms, in case
+     * another connection's event went with it). */
+#ifdef __linux__
+    if (c->watch >= 0) {
+        char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        while (read(c->watch, events, sizeof events) > 0) {}
+        c->dropped_events = 1;
+    }
+#endif
 }
 
 static int64_t data_version(sqlite3 *db, sqlite3_stmt *stmt) {
@@ -1532,7 +1544,8 @@ static void fetch_object(struct consumer *c, const unsigned char key[16], int64_
 }
 
 /* The latency workload's consumer waits as SQLiteSubscriber does when idle (DESIGN.md's recipe):
- * asleep on inotify IN_MODIFY of the WAL for up to 100 ms (the safety net); after a wakeup it
+ * asleep on inotify IN_MODIFY of the WAL for up to 100 ms (the safety net), or 1 ms after its
+ * own eviction commit dropped the queued events (commit_evictions); after a wakeup it
  * drains the events and, when data_version has not moved (the WAL write that woke it can precede
  * the commit becoming visible), yields for up to 50 µs looking again, then sleeps 150 µs and
  * returns (the caller looks once more). The watch stays for the whole run, so a commit between
@@ -1540,7 +1553,8 @@ static void fetch_object(struct consumer *c, const unsigned char key[16], int64_
 static void wait_for_commit(struct consumer *c, int watch, int64_t last_version) {
 #ifdef __linux__
     struct pollfd pfd = {watch, POLLIN, 0};
-    int n = poll(&pfd, 1, 100);
+    int n = poll(&pfd, 1, c->dropped_events ? 1 : 100);
+    c->dropped_events = 0;
     if (n < 0 && errno != EINTR) die("poll: %s", strerror(errno));
     if (n <= 0) return;
     char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -1588,6 +1602,7 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long coun
     if (getppid() != g_parent) raise(SIGTERM);
 #endif
     struct consumer c = {0};
+    c.watch = -1;
     c.db = open_stream_connection(opt);
     sqlite3 *db = c.db;
     c.select = prepare(db, SQL_PAGE);
@@ -1620,6 +1635,7 @@ static _Noreturn void run_consumer(const struct options *opt, int out, long coun
             if (watch < 0) die("inotify_init1: %s", strerror(errno));
             if (inotify_add_watch(watch, g_db_files[1], IN_MODIFY) < 0)
                 die("inotify_add_watch(%s): %s", g_db_files[1], strerror(errno));
+            c.watch = watch;
         }
 #else
         if (!opt->wait_spin) die("--wait inotify needs Linux");

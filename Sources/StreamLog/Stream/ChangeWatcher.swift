@@ -76,6 +76,14 @@ final class ChangeWatcher {
         #endif
     }
 
+    /// Drops the events queued so far (after the caller's own write, which queued one).
+    func discardQueuedEvents() {
+        #if os(Linux)
+        guard watch >= 0 else { return }
+        _ = drainMatchingEvents()
+        #endif
+    }
+
     deinit {
         #if os(Linux)
         if descriptor >= 0 { close(descriptor) }

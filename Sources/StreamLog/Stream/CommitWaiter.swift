@@ -12,13 +12,22 @@ import Foundation
 ///   and sleeping and being woken cost more than looking. One that finds it has not slept, so
 ///   its watch stays as it was. An idle consumer looks once per quiet spell: after the look
 ///   fails, it sleeps without looking until something new arrives.
+/// - Looking is adaptive: after ``failedLooksBeforeSkipping`` looks in a row found nothing (a
+///   stream slower than one commit per look), the consumer sleeps at once, and looks again only
+///   once a commit wakes it within ``lookBeforeSleeping`` of falling asleep (one a look would
+///   have found). A consumer of a stream of a thousand events a second would otherwise spend
+///   150 µs of CPU on each event looking in vain.
 /// - A second read without a wait in between means the consumer is busy catching up: the watch
 ///   would only tax the producers' writes (each queues an event for us), so it is dropped until
 ///   the next wait. An idle consumer reads once per wait and keeps its watch.
+/// - The subscriber's own commits (evictions, cursors) write the WAL too, and would wake it.
+///   After each, ``discardOwnWakeup()`` drops the queued events; since another connection's
+///   event may have been dropped with them, the next wait looks for a commit before it sleeps,
+///   and sleeps at most 1 ms.
 /// - The WAL write that wakes the consumer can precede the commit becoming visible, so an
 ///   unconfirmed wakeup spins briefly (yielding) and re-checks at ~200 µs. One such wakeup is
-///   usually this consumer's own write (its evictions), or a commit slow to show: the next wait
-///   lasts at most 1 ms, so the latter is still seen soon, while a new commit wakes it at once.
+///   usually a commit slow to show: the next wait lasts at most 1 ms, so it is still seen soon,
+///   while a new commit wakes it at once.
 /// - A second unconfirmed wakeup before any commit is seen means a large transaction is being
 ///   written: the watch is dropped, since each of its writes would cost the writer an event for
 ///   us (a 100 MiB transaction is 25,600 writes), and the waiter polls every
@@ -28,6 +37,8 @@ final class CommitWaiter {
     /// How long a consumer that has just read something looks for the next commit before it
     /// sleeps.
     static let lookBeforeSleeping: Duration = .microseconds(150)
+    /// How many looks in a row may find nothing before the consumer stops looking.
+    static let failedLooksBeforeSkipping = 2
     /// How often, in microseconds, a consumer looks for the commit of a large transaction being
     /// written (without its watch).
     static let largeWritePollMicroseconds: useconds_t = 250
@@ -40,8 +51,14 @@ final class CommitWaiter {
     private var readsSinceWait = 0
     /// Wakeups that found no commit since one was last seen.
     private var unconfirmedWakeups = 0
-    /// Whether the next wait lasts at most 1 ms (after a first unconfirmed wakeup).
+    /// Whether the next wait lasts at most 1 ms (after a first unconfirmed wakeup, or after the
+    /// subscriber's own commit dropped the queued events).
     private var waitBrieflyNext = false
+    /// Looks in a row that found no commit.
+    private var failedLooks = 0
+    /// Whether queued events were dropped after the subscriber's own commit (one of them may
+    /// have been another connection's): the next wait looks for a commit before it sleeps.
+    private var droppedEvents = false
 
     /// A waiter for commits to the file at `databasePath`.
     init(databasePath: String) {
@@ -60,6 +77,14 @@ final class CommitWaiter {
     /// A read saw a new commit (`data_version` moved): wakeups are confirmed again.
     func sawCommit() {
         unconfirmedWakeups = 0
+    }
+
+    /// The subscriber committed a write of its own: drops the wakeup it queued for itself.
+    func discardOwnWakeup() {
+        guard watcher.isWatching else { return }
+        watcher.discardQueuedEvents()
+        droppedEvents = true
+        waitBrieflyNext = true
     }
 
     /// Returns once `hasNewCommit` may be true (or `deadline` has passed, or a wakeup came to
@@ -82,16 +107,28 @@ final class CommitWaiter {
             return false
         }
 
-        if readsSinceWait > 0, try committed(within: upTo(Self.lookBeforeSleeping), pausing: { sched_yield() }) {
-            return
+        if readsSinceWait > 0 && failedLooks < Self.failedLooksBeforeSkipping {
+            if try committed(within: upTo(Self.lookBeforeSleeping), pausing: { sched_yield() }) {
+                failedLooks = 0
+                return
+            }
+            failedLooks += 1
         }
         let wait = upTo(waitBrieflyNext ? .milliseconds(1) : Self.safetyNet)
         waitBrieflyNext = false
         readsSinceWait = 0
-        // A commit between the caller's last look and the watch's start woke nobody: look again.
-        if watcher.startWatching(), try hasNewCommit() { return }
+        // A commit between the caller's last look and the watch's start woke nobody, nor did one
+        // whose event was dropped with the subscriber's own: look again.
+        let mustLook = watcher.startWatching() || droppedEvents
+        droppedEvents = false
+        if mustLook, try hasNewCommit() { return }
+        let asleep = clock.now
         guard watcher.wait(timeout: wait) else { return }
-        if try hasNewCommit() || committed(within: .microseconds(50), pausing: { sched_yield() }) { return }
+        if try hasNewCommit() || committed(within: .microseconds(50), pausing: { sched_yield() }) {
+            // Woken that soon, a look would have found the commit without sleeping.
+            if asleep.duration(to: clock.now) < Self.lookBeforeSleeping { failedLooks = 0 }
+            return
+        }
         usleep(150)
         if try hasNewCommit() { return }
         unconfirmedWakeups += 1

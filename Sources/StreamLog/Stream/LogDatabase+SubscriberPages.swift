@@ -50,8 +50,10 @@ extension LogDatabase {
     ///
     /// No eviction record is written: the events say `evict`, which is how a reader of an event
     /// whose object is gone knows it was evicted (``ObjectStore/absenceError(_:evictable:in:)``).
-    func commitConsumption(consumer: String?, positions: [String: Int64], evictions: [EvictionRun]) throws {
-        guard !evictions.isEmpty || (consumer != nil && !positions.isEmpty) else { return }
+    /// Returns whether it wrote anything (it does not for an anonymous consumer's cursors alone).
+    @discardableResult
+    func commitConsumption(consumer: String?, positions: [String: Int64], evictions: [EvictionRun]) throws -> Bool {
+        guard !evictions.isEmpty || (consumer != nil && !positions.isEmpty) else { return false }
         // Deleting a large object reads its overflow pages (for their links): with the normal
         // cache they would stay there, up to 2 MB that nobody reads again.
         let large = evictions.contains(where: \.mayBeChunked)
@@ -64,6 +66,7 @@ extension LogDatabase {
                 try writeConsumption(consumer: consumer, positions: positions, evictions: evictions, in: connection)
             }
         }
+        return true
     }
 
     private func writeConsumption(

@@ -57,6 +57,10 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     private var lastDataVersion: Int64 = -1
     /// `data_version` at the last read of pages: when it is unchanged, nobody has committed since.
     private var dataVersionAtLastRead: Int64 = -1
+    /// A `data_version` the last wait read and found new, for the next ``refill()`` to use
+    /// instead of asking again: a version read before the page is as good as one read just
+    /// before it (a commit in between is seen by the following refill).
+    private var versionSeenByWait: Int64?
     private var unwrittenAcknowledgements: [String: Int64] = [:]
     private var unwrittenCount = 0
     /// The object read with the event delivered last: the one an eager consumer fetches next.
@@ -129,7 +133,12 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
             if try refill() { continue }
             try commitAcknowledgements()  // caught up: a good moment to persist the cursor
             if let deadline, clock.now >= deadline { return nil }
-            try waiter.wait(until: deadline) { try database.dataVersion() != lastDataVersion }
+            try waiter.wait(until: deadline) {
+                let version = try database.dataVersion()
+                guard version != lastDataVersion else { return false }
+                versionSeenByWait = version
+                return true
+            }
         }
     }
 
@@ -148,8 +157,11 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         guard !unwrittenAcknowledgements.isEmpty || unwrittenEvictionCount > 0 else { return }
         var evictions = closedEvictionRuns
         for state in states { if let run = state.openRun { evictions.append(run) } }
-        try database.commitConsumption(
+        if try database.commitConsumption(
             consumer: position.consumer, positions: unwrittenAcknowledgements, evictions: evictions)
+        {
+            waiter.discardOwnWakeup()
+        }
         unwrittenAcknowledgements.removeAll(keepingCapacity: true)
         closedEvictionRuns.removeAll(keepingCapacity: true)
         for index in states.indices { states[index].openRun = nil }
@@ -263,7 +275,8 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     /// Reads the next page of every unfinished topic whose buffer is empty. Returns whether
     /// anything was read. Skips the queries when no other connection committed since last time.
     private func refill() throws -> Bool {
-        let version = try database.dataVersion()
+        let version = try versionSeenByWait ?? database.dataVersion()
+        versionSeenByWait = nil
         guard version != lastDataVersion else { return false }
         waiter.sawCommit()
         dataVersionAtLastRead = version
