@@ -12,13 +12,15 @@ extension ConsumeCommand {
     /// events claimed but unprinted.
     func consumeAsMember(of group: String, _ db: LogDatabase, printer: EventPrinter, missing: inout Int) throws {
         let lease = self.lease.map { Duration.seconds($0) } ?? Self.defaultLease
+        // Read once: each read of a parsed option goes through ArgumentParser's generic wrapper.
+        let withObjects = output.objects
         var printed: [Printed] = []
         var count = 0
         while true {
             // Fails naming the topic, before anything is written, when it does not exist.
             let closed = try follow && db.isClosed(topic: topic)
             let highest = try db.lastSeq(topic: topic)
-            let limit = Swift.min(output.objects ? Self.payloadClaimSize : Self.claimSize, (max ?? .max) - count)
+            let limit = Swift.min(withObjects ? Self.payloadClaimSize : Self.claimSize, (max ?? .max) - count)
             let deliveries = try claim(group, db, limit: limit, lease: lease, acking: &printed)
             var finished = false
             do {
@@ -29,7 +31,7 @@ extension ConsumeCommand {
                         continue
                     }
                     var evictions: [Eviction] = []
-                    let content = try output.objects
+                    let content = try withObjects
                         ? resolve(delivery.event, in: db, evictions: &evictions, missing: &missing) : nil
                     try printer.print(delivery.event, content: content)
                     printed.append(Printed(receipt: delivery.receipt, eviction: evictions.first))

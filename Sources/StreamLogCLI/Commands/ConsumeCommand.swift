@@ -101,11 +101,13 @@ struct ConsumeCommand: ParsableCommand {
     private func consumeFromCursor(_ db: LogDatabase, printer: EventPrinter, missing: inout Int) throws {
         // Fails naming the topic, before anything is written, when it does not exist.
         var position = try db.cursorPosition(consumer: consumer, topic: topic) ?? db.registerConsumer(consumer, topic: topic)
+        // Read once: each read of a parsed option goes through ArgumentParser's generic wrapper.
+        let withObjects = output.objects, maximum = max
         var printed = 0
         while true {
             let closed = try follow && db.isClosed(topic: topic)
             let highest = try db.lastSeq(topic: topic)
-            let limit = Swift.min(output.objects ? Self.payloadPageSize : Self.pageSize, (max ?? .max) - printed)
+            let limit = Swift.min(withObjects ? Self.payloadPageSize : Self.pageSize, (maximum ?? .max) - printed)
             let page = try db.read(topic: topic, after: position, limit: limit)
             var last: Int64?
             var evictions: [Eviction] = []
@@ -116,11 +118,11 @@ struct ConsumeCommand: ParsableCommand {
                     finished = true
                     break
                 }
-                let content = try output.objects ? resolve(event, in: db, evictions: &evictions, missing: &missing) : nil
+                let content = try withObjects ? resolve(event, in: db, evictions: &evictions, missing: &missing) : nil
                 try printer.print(event, content: content)
                 last = event.seq
                 printed += 1
-                if printed == max {
+                if printed == maximum {
                     finished = true
                     break
                 }

@@ -87,13 +87,14 @@ struct ReplayCommand: ParsableCommand {
         defer { progress?.finish() }
         let start = state.cursor
         state.done = limit == 0
+        let selection = Selection(topic: topic, follow: follow, since: since?.timestamp, match: match, limit: limit)
 
         while !state.done {
             let snapshotEnd = min(through, highest)
             if output.objects {
-                try printEvents(db, through: snapshotEnd, printer: printer, state: &state)
+                try printEvents(db, through: snapshotEnd, printer: printer, selection: selection, state: &state)
             } else {
-                try printRows(db, through: snapshotEnd, printer: printer, state: &state)
+                try printRows(db, through: snapshotEnd, printer: printer, selection: selection, state: &state)
             }
             progress?.update(state.cursor - start)
             if state.done || !follow || snapshotEnd >= through { break }
@@ -124,24 +125,38 @@ struct ReplayCommand: ParsableCommand {
         var done = false
     }
 
-    /// Whether an object event passes --since and --match (metadata is parsed only for --match).
-    private func selects(time: Timestamp, metadata: () throws -> Metadata) rethrows -> Bool {
-        if let since = since?.timestamp, time < since { return false }
-        if match.isEmpty { return true }
-        return match.allMatch(try metadata())
-    }
+    /// What the per-event code reads of the options, copied out of the parsed command once: each
+    /// read of an ArgumentParser property goes through its generic wrapper (a metadata lookup),
+    /// which, per event, was a sixth of a replay's time.
+    private struct Selection {
+        let topic: String
+        let follow: Bool
+        let since: Timestamp?
+        let match: [MetadataPair]
+        let limit: Int?
 
-    /// Counts a printed object event against --limit; `false` once the replay must stop.
-    private func count(_ state: inout State) -> Bool {
-        state.printed += 1
-        if let limit, state.printed >= limit { state.done = true }
-        return !state.done
+        /// Whether an object event passes --since and --match (metadata is parsed only for --match).
+        func selects(time: Timestamp, metadata: () throws -> Metadata) rethrows -> Bool {
+            if let since, time < since { return false }
+            if match.isEmpty { return true }
+            return match.allMatch(try metadata())
+        }
+
+        /// Counts a printed object event against --limit; `false` once the replay must stop.
+        func count(_ state: inout State) -> Bool {
+            state.printed += 1
+            if let limit, state.printed >= limit { state.done = true }
+            return !state.done
+        }
     }
 
     /// The fast path (no payloads): borrowed rows, metadata text copied as stored. Writes only
     /// between reads (a page, or less once the output buffer is full), so a slow reader of stdout
     /// never holds a read transaction open, which would keep writers' WAL from being checkpointed.
-    private func printRows(_ db: LogDatabase, through: Int64, printer: EventPrinter, state: inout State) throws {
+    private func printRows(
+        _ db: LogDatabase, through: Int64, printer: EventPrinter, selection: Selection, state: inout State
+    ) throws {
+        let topic = selection.topic
         var more = true
         while more && state.cursor < through && !state.done {
             var rows = 0
@@ -149,14 +164,14 @@ struct ReplayCommand: ParsableCommand {
             try db.forEachEventRow(topic: topic, after: state.cursor, through: through, pageSize: Self.pageSize) { row in
                 rows += 1
                 state.cursor = row.seq
-                if follow && StopSignal.isRaised {
+                if selection.follow && StopSignal.isRaised {
                     state.done = true
                 } else if row.kind == .endOfStream {
                     try printer.append(row, topic: topic)
                     state.done = true
-                } else if try selects(time: row.time, metadata: row.metadata) {
+                } else if try selection.selects(time: row.time, metadata: row.metadata) {
                     try printer.append(row, topic: topic)
-                    _ = count(&state)
+                    _ = selection.count(&state)
                 }
                 full = printer.output.isFull
                 return rows < Self.pageSize && !state.done && !full
@@ -167,11 +182,13 @@ struct ReplayCommand: ParsableCommand {
     }
 
     /// The path with payloads: events copied out of each page, then objects read from the store.
-    private func printEvents(_ db: LogDatabase, through: Int64, printer: EventPrinter, state: inout State) throws {
+    private func printEvents(
+        _ db: LogDatabase, through: Int64, printer: EventPrinter, selection: Selection, state: inout State
+    ) throws {
         guard state.cursor < through else { return }
-        try db.forEachEvent(topic: topic, after: state.cursor, through: through, pageSize: Self.payloadPageSize) { event in
+        try db.forEachEvent(topic: selection.topic, after: state.cursor, through: through, pageSize: Self.payloadPageSize) { event in
             state.cursor = event.seq
-            if follow && StopSignal.isRaised {
+            if selection.follow && StopSignal.isRaised {
                 state.done = true
                 return false
             }
@@ -180,11 +197,11 @@ struct ReplayCommand: ParsableCommand {
                 state.done = true
                 return false
             }
-            guard selects(time: event.time, metadata: { event.metadata }) else { return true }
+            guard selection.selects(time: event.time, metadata: { event.metadata }) else { return true }
             let content = try ObjectContent.peek(event, in: db)
             if case .missing = content { state.missing += 1 }
             try printer.print(event, content: content)
-            return count(&state)
+            return selection.count(&state)
         }
     }
 }
