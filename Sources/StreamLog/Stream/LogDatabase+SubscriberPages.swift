@@ -51,7 +51,6 @@ extension LogDatabase {
     /// No eviction record is written: the events say `evict`, which is how a reader of an event
     /// whose object is gone knows it was evicted (``ObjectStore/absenceError(_:evictable:in:)``).
     /// Returns whether it wrote anything (it does not for an anonymous consumer's cursors alone).
-    @discardableResult
     func commitConsumption(consumer: String?, positions: [String: Int64], evictions: [EvictionRun]) throws -> Bool {
         guard !evictions.isEmpty || (consumer != nil && !positions.isEmpty) else { return false }
         // Deleting a large object reads its overflow pages (for their links): with the normal
