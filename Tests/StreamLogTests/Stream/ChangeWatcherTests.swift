@@ -56,7 +56,10 @@ import StreamLogTestSupport
         #expect(subscriber.isWatchingForCommits, "one read per wait keeps the watch: an idle consumer's wakeups cost nothing more")
     }
 
-    @Test func aConsumerWokenByALargeTransactionPollsWithoutItsWatchUntilItCommits() throws {
+    /// Whether the watch is off at the moment of the commit depends on timing: the waiter polls
+    /// without it for at most its safety net (100 ms), and a loaded machine can take longer to
+    /// write 64 MiB; CommitWaiterTests checks that rule on its own.
+    @Test func aConsumerWokenAgainAndAgainByALargeTransactionStillSeesItsCommit() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path()
         let publisher = try SQLitePublisher(path: path)
@@ -72,7 +75,6 @@ import StreamLogTestSupport
         let seen = SeenByConsumer()
         Thread.detachNewThread {
             seen.seq = (try? subscriber.nextEvent(timeout: .seconds(30)))?.seq
-            seen.watching = subscriber.isWatchingForCommits
             done.signal()
         }
         // One transaction of 64 MiB: its pages spill into the WAL long before it commits, and
@@ -80,7 +82,6 @@ import StreamLogTestSupport
         try producer.send(Data(repeating: 7, count: 64 << 20), to: "t")
         #expect(done.wait(timeout: .now() + 60) == .success)
         #expect(seen.seq == 2, "the commit was seen")
-        #expect(seen.watching == false, "woken again and again before the commit, the consumer polled without its watch")
     }
     #endif
 }
@@ -89,5 +90,4 @@ import StreamLogTestSupport
 private final class SeenByConsumer: @unchecked Sendable {
     // @unchecked: written by the consumer thread only, read after it signalled completion.
     var seq: Int64?
-    var watching: Bool?
 }

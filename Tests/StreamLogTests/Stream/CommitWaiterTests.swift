@@ -4,8 +4,9 @@ import Testing
 import StreamLogTestSupport
 
 /// How a waiting subscriber spends its wakeups (see CommitWaiter): its own commits do not wake
-/// it, a commit whose wakeup was dropped with its own is still seen, and a consumer of a slow
-/// stream stops looking for commits in vain.
+/// it, a commit whose wakeup was dropped with its own is still seen, a consumer of a slow stream
+/// stops looking for commits in vain, and one woken twice by writes that commit nothing polls
+/// without its watch.
 @Suite struct CommitWaiterTests {
     #if os(Linux)
     @Test func theSubscribersOwnCommitDoesNotWakeIt() throws {
@@ -69,6 +70,31 @@ import StreamLogTestSupport
         looks.count = 0
         try waiter.wait(until: Self.deadline(.milliseconds(5)), hasNewCommit: looks.none)
         #expect(looks.count == 0, "after looks that all found nothing, it sleeps at once")
+    }
+
+    @Test func twoWakeupsWithoutACommitDropTheWatchForTheRestOfTheWait() throws {
+        // No database: a file named as its WAL, written to as a large transaction's spills would
+        // be, with no commit ever visible.
+        let dir = try TemporaryDirectory()
+        let path = dir.path()
+        #expect(FileManager.default.createFile(atPath: path + "-wal", contents: nil))
+        let wal = try #require(FileHandle(forWritingAtPath: path + "-wal"))
+        defer { try? wal.close() }
+        let waiter = CommitWaiter(databasePath: path)
+        let looks = Looks()
+        try waiter.wait(until: Self.deadline(.milliseconds(1)), hasNewCommit: looks.none)  // starts the watch
+        #expect(waiter.isWatching)
+
+        wal.write(Data(repeating: 1, count: 4096))
+        try waiter.wait(until: Self.deadline(.seconds(30)), hasNewCommit: looks.none)
+        #expect(waiter.isWatching, "one wakeup without a commit may be a commit slow to show: the watch stays")
+
+        wal.write(Data(repeating: 2, count: 4096))
+        try waiter.wait(until: Self.deadline(.seconds(30)), hasNewCommit: looks.none)
+        #expect(!waiter.isWatching, "a second one means a large transaction: the waiter polled without its watch")
+
+        try waiter.wait(until: Self.deadline(.milliseconds(1)), hasNewCommit: looks.none)
+        #expect(waiter.isWatching, "the next wait watches again")
     }
 
     private static func deadline(_ duration: Duration) -> ContinuousClock.Instant {
