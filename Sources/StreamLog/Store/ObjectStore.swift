@@ -122,6 +122,15 @@ public struct ObjectStore: Sendable {
         try database.write { connection in try Self.evict(key, in: connection) }
     }
 
+    /// Deletes the objects under `keys` in one transaction, without recording them as evicted:
+    /// for objects that were never published (a producer's flush that failed after putting them).
+    func discard(_ keys: [ObjectKey]) throws {
+        guard !keys.isEmpty else { return }
+        try database.write { connection in
+            for key in keys { _ = try Self.delete(key, in: connection) }
+        }
+    }
+
     /// Stores an object of any size, reading it from `source` chunk by chunk.
     ///
     /// `source` fills the buffer it is given and returns how many bytes it wrote; `0` ends the

@@ -40,7 +40,9 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
         /// Flush a partial batch once its oldest object has waited this long (`nil`: never).
         public var maxDelay: Duration?
         /// Bound on un-consumed object events per topic (counted after the slowest registered
-        /// durable consumer or group); `nil` for no bound.
+        /// durable consumer or group); `nil` for no bound. A flush that would exceed it waits or
+        /// fails (see ``backpressure``); one larger than the bound goes out when nothing is
+        /// un-consumed. A send whose flush fails is not buffered: retrying it sends it once.
         public var maxPending: Int?
         /// What to do when ``maxPending`` is reached.
         public var backpressure: Backpressure = .wait(timeout: .seconds(30))
@@ -140,7 +142,16 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
             buffer.items.append(BufferedObject(data: data, evict: evict, metadata: metadata))
             return buffer.items.count
         }
-        if count >= options.batchSize { try flushLocked(topic, closing: false) }
+        guard count >= options.batchSize else { return }
+        do {
+            try flushLocked(topic, closing: false)
+        } catch {
+            // The call failed, so its object must not be published by a later flush: a caller
+            // that retries the send would publish it twice. The objects of earlier sends stay
+            // buffered for the next flush.
+            withdrawLastSent(topic)
+            throw error
+        }
     }
 
     /// Publishes every buffered object of `topic` as one batch. Nothing happens when the buffer
@@ -180,11 +191,19 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
     /// then closes the publisher and, with `stores`, the object stores it used.
     ///
     /// Unlike ProxyStore, buffered objects are flushed by default: nothing is lost silently.
+    ///
+    /// If closing a topic or flushing fails, the call throws and the producer stays open with
+    /// the objects not yet published still buffered, so that it can be retried (or called with
+    /// `discardBuffered`). Closing a closed producer does nothing.
     public func close(topics: [String] = [], publisher closePublisher: Bool = true, stores closeStores: Bool = false,
                       discardBuffered: Bool = false) throws {
-        timer?.cancel()
+        lock.lock()
+        let alreadyClosed = isClosed
+        lock.unlock()
+        if alreadyClosed { return }
         try closeTopics(topics)
         if !discardBuffered { try flush() }
+        timer?.cancel()  // only now: a producer left open by a failed close still honours maxDelay
         lock.lock()
         buffers.removeAll()
         aggregatorValues.removeAll()
@@ -197,6 +216,14 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
     }
 
     // MARK: Internals (called with `lock` held)
+
+    /// Removes the object the current send buffered for `topic` (nothing when a failed flush
+    /// already dropped the buffer).
+    private func withdrawLastSent(_ topic: String) {
+        if buffers[topic]?.items.popLast() != nil, aggregator != nil {
+            _ = aggregatorValues[topic]?.popLast()
+        }
+    }
 
     private func withBuffer<R>(_ topic: String, _ body: (inout ProducerTopicBuffer) throws -> R) rethrows -> R {
         try body(&buffers[topic, default: ProducerTopicBuffer()])
@@ -253,6 +280,8 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
         }
         var batch = EventBatch(topic: topic, events: [])
         batch.events.reserveCapacity(items.count + 1)
+        // Objects for a store in another file, put before the events are published.
+        var otherFileStore: (store: ObjectStore, objects: [PendingObject])?
         if let store = store(for: topic) {
             let reference = try publisher.storeReference(for: store)
             var objects: [PendingObject] = []
@@ -263,9 +292,8 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
                 batch.events.append(.stored(key: object.key, size: object.data.count, encoding: encoding,
                                             evict: item.evict, store: reference, metadata: item.metadata))
             }
-            // Objects for the publisher's own file commit with the events; a store in another file
-            // is written first, so no event ever refers to an object that is not there yet.
-            if reference == nil { batch.objects = objects } else if !objects.isEmpty { try store.putBatch(objects) }
+            // Objects for the publisher's own file commit with their events.
+            if reference == nil { batch.objects = objects } else { otherFileStore = (store, objects) }
         } else {
             for item in items {
                 batch.events.append(.inline(item.data, encoding: encoding, metadata: item.metadata))
@@ -279,20 +307,28 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
             batch.events.append(.endOfStream(topic: topic))
         }
         try waitForRoom(topic, adding: items.count)
+        // A store in another file is written first, so that no event ever refers to an object
+        // that is not there yet; if the events then fail, those objects are removed again
+        // (best effort: one left behind by a crash in between is an orphan, never a dangling key).
+        if let (store, objects) = otherFileStore, !objects.isEmpty { try store.putBatch(objects) }
         do {
             try publisher.publish(batch)
-        } catch let error as StreamLogError where error.code == .topicClosed {
-            // Closed by another producer: these objects can never be sent; drop them with the error.
-            buffers[topic] = nil
-            aggregatorValues[topic] = nil
-            closedTopics.insert(topic)
+        } catch {
+            if let (store, objects) = otherFileStore { try? store.discard(objects.map(\.key)) }
+            if let error = error as? StreamLogError, error.code == .topicClosed {
+                // Closed by another producer: these objects can never be sent; drop them with the error.
+                buffers[topic] = nil
+                aggregatorValues[topic] = nil
+                closedTopics.insert(topic)
+            }
             throw error
         }
         buffers[topic] = ProducerTopicBuffer()
         aggregatorValues[topic] = nil
     }
 
-    /// Backpressure: waits (or fails) while the topic has `maxPending` un-consumed events.
+    /// Backpressure: waits (or fails) while adding `count` events would take the topic past
+    /// `maxPending` un-consumed events.
     private func waitForRoom(_ topic: String, adding count: Int) throws {
         guard let maxPending = options.maxPending, count > 0 else { return }
         let clock = ContinuousClock()
@@ -302,11 +338,14 @@ public final class StreamProducer<T: Sendable>: @unchecked Sendable {
         case .wait(let timeout): deadline = clock.now.advanced(by: timeout)
         }
         var pause: Duration = .microseconds(100)
-        while let pending = try publisher.pendingEvents(topic: topic), pending + count > maxPending {
+        // A batch larger than the bound goes out once consumers have caught up completely:
+        // otherwise it could never be sent.
+        while let pending = try publisher.pendingEvents(topic: topic), pending > 0, pending + count > maxPending {
             guard let deadline, clock.now < deadline else {
                 throw StreamLogError(
                     .backpressure,
-                    "topic \(quoted(topic)) has \(pending) un-consumed events; the producer allows \(maxPending)")
+                    "topic \(quoted(topic)) has \(pending) un-consumed events and this flush adds \(count); "
+                        + "the producer allows \(maxPending)")
             }
             Thread.sleep(forTimeInterval: Double(pause.milliseconds) / 1000 + 0.0001)
             pause = min(pause * 2, .milliseconds(20))

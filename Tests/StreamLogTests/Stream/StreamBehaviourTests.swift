@@ -80,6 +80,69 @@ import StreamLogTestSupport
         #expect(try publisher.database.read(topic: "t").count == 3)
     }
 
+    @Test func aSendRefusedByBackpressureIsNotPublishedLater() throws {
+        let dir = try TemporaryDirectory()
+        let publisher = try SQLitePublisher(path: dir.path())
+        try publisher.database.createTopic("t")
+        try publisher.database.registerConsumer("slow", topic: "t")
+        let producer = StreamProducer<String>(publisher: publisher, options: .init(maxPending: 1, backpressure: .fail))
+        try producer.send("accepted", to: "t")
+        let error = #expect(throws: StreamLogError.self) { try producer.send("refused", to: "t") }
+        #expect(error?.code == .backpressure)
+        _ = try publisher.database.acknowledge(consumer: "slow", topic: "t", through: 1)
+        try producer.send("retried", to: "t")
+        try producer.close(publisher: false)  // flushes whatever is still buffered
+        #expect(try publisher.database.read(topic: "t").map { String(decoding: $0.payload!, as: UTF8.self) }
+            == ["accepted", "retried"])
+    }
+
+    @Test func aBatchLargerThanTheBoundGoesOutOnceConsumersHaveCaughtUp() throws {
+        let dir = try TemporaryDirectory()
+        let publisher = try SQLitePublisher(path: dir.path())
+        try publisher.database.createTopic("t")
+        try publisher.database.registerConsumer("slow", topic: "t")
+        let producer = StreamProducer<String>(publisher: publisher,
+                                              options: .init(batchSize: 3, maxPending: 1, backpressure: .fail))
+        for object in ["a", "b", "c"] { try producer.send(object, to: "t") }  // nothing pending: it goes out
+        #expect(try publisher.database.read(topic: "t").count == 3)
+        try producer.send("d", to: "t")
+        try producer.send("e", to: "t")
+        let error = #expect(throws: StreamLogError.self) { try producer.send("f", to: "t") }
+        #expect(error?.message.contains("has 3 un-consumed events and this flush adds 3") == true)
+        try producer.close(publisher: false, discardBuffered: true)
+    }
+
+    @Test func aFlushRefusedByBackpressureLeavesNoObjectInAStoreOfAnotherFile() throws {
+        let dir = try TemporaryDirectory()
+        let publisher = try SQLitePublisher(path: dir.path())
+        let store = try ObjectStore(path: dir.path("objects.db"))
+        func storedObjects() throws -> Int64 {
+            try store.database.withConnection { try $0.scalarInt("SELECT count(*) FROM objects") ?? -1 }
+        }
+        try publisher.database.createTopic("t")
+        try publisher.database.registerConsumer("slow", topic: "t")
+        let producer = StreamProducer<String>(publisher: publisher, defaultStore: store,
+                                              options: .init(batchSize: 2, maxPending: 2, backpressure: .fail))
+        try producer.send("a", to: "t")
+        try producer.send("b", to: "t")
+        #expect(try storedObjects() == 2)
+        try producer.send("c", to: "t")
+        #expect(throws: StreamLogError.self) { try producer.send("d", to: "t") }
+        #expect(try storedObjects() == 2)  // c's batch was refused before its objects were put
+        #expect(try publisher.database.read(topic: "t").count == 2)
+        try producer.close(publisher: false, discardBuffered: true)
+    }
+
+    @Test func closingAClosedProducerDoesNothing() throws {
+        let dir = try TemporaryDirectory()
+        let publisher = try SQLitePublisher(path: dir.path())
+        let producer = StreamProducer<String>(publisher: publisher)
+        try producer.send("once", to: "t")
+        try producer.close(topics: ["t"], publisher: false)
+        try producer.close(topics: ["t"], publisher: false)
+        #expect(try publisher.database.read(topic: "t").count == 2)  // the object and one end of stream
+    }
+
     @Test func asyncIterationDeliversEverythingThenEnds() async throws {
         let dir = try TemporaryDirectory()
         let publisher = try SQLitePublisher(path: dir.path())
