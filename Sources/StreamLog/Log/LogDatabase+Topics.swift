@@ -49,6 +49,16 @@ extension LogDatabase {
         }
     }
 
+    /// Whether `name` is closed and has no event after `cursor`: a reader there has nothing left
+    /// to read, not even the end of stream. Both are read in one transaction, so a batch that
+    /// closes the topic is seen whole or not at all. `false` for a topic that does not exist.
+    func topicEnded(_ name: String, at cursor: Int64) throws -> Bool {
+        try read { connection in
+            guard let record = try topicRecord(name, create: false, in: connection) else { return false }
+            return try topicIsClosed(record, in: connection) && highestSeq(record, in: connection) <= cursor
+        }
+    }
+
     /// Whether the topic has its end-of-stream event, in the caller's transaction (if any).
     func topicIsClosed(_ record: TopicRecord, in connection: Connection) throws -> Bool {
         try connection.cached("SELECT closed_at IS NOT NULL FROM topics WHERE id = ?1").queryOne({

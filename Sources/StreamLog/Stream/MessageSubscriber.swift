@@ -11,22 +11,29 @@ public protocol MessageSubscriber: AnyObject {
     func nextMessage(timeout: Duration?) throws -> Data?
 }
 
-extension MessageSubscriber where Self: EventSubscriber {
-    /// The payload of the next inline object event, acknowledging the one before it; `nil` on
+extension SQLiteSubscriber: MessageSubscriber {
+    /// The payload of the next inline object event, acknowledging the message returned before
+    /// (so a durable subscriber that crashes while it handles a message gets it again); `nil` on
     /// timeout or at the end of every topic.
     public func nextMessage(timeout: Duration? = nil) throws -> Data? {
+        if let message = lastMessage {
+            try acknowledge(message)
+            lastMessage = nil
+        }
         while let event = try nextEvent(timeout: timeout) {
-            try acknowledge(event)
-            if event.isEndOfStream { continue }
+            if event.isEndOfStream {
+                try acknowledge(event)
+                continue
+            }
             guard let payload = event.payload else {
+                try acknowledge(event)  // not a message, and never will be: move past it
                 throw StreamLogError(
                     .codec, "event \(event.seq) of topic \(TopicName.quoted(event.topic)) holds its object in a store, not a message")
             }
+            lastMessage = event
             return payload
         }
         try commitAcknowledgements()
         return nil
     }
 }
-
-extension SQLiteSubscriber: MessageSubscriber {}

@@ -35,11 +35,12 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         let name: String
         /// Seq of the last event delivered.
         var cursor: Int64
+        /// Whether the end of stream was delivered (or the cursor was past it from the start).
+        var finished: Bool
         var page: [Event] = []
         /// Small objects read with the page, aligned with it.
         var objects: [StoredObject?] = []
         var head = 0
-        var finished = false
         /// Seqs of the last two delivered events whose object this file's store holds and the
         /// event says to evict: an eviction extends the open run only if nothing evictable was
         /// delivered between the run's end and it.
@@ -51,6 +52,8 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         var hasBuffered: Bool { head < page.count }
     }
 
+    /// The event ``nextMessage(timeout:)`` returned last, acknowledged by its next call.
+    var lastMessage: Event?
     private let waiter: CommitWaiter
     private let position: CursorPosition
     private var states: [TopicState] = []
@@ -89,7 +92,9 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
     ///
     /// Acknowledgements are written in batches of up to `acknowledgementBatch` events, and always
     /// before the subscriber waits for new events and on close: after a crash, at most that many
-    /// events that were acknowledged are delivered again (at-least-once).
+    /// events that were acknowledged are delivered again (at-least-once). Evictions of fetched
+    /// objects are written with the acknowledgement of their event, never before, so an event
+    /// delivered again comes with its object.
     public convenience init(
         path: String, topics: [String], consumer: String, pageSize: Int = 256, acknowledgementBatch: Int = 64,
         options: LogDatabase.Options = .init()
@@ -109,7 +114,10 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         self.waiter = CommitWaiter(databasePath: database.path)
         var seen: Set<String> = []
         for topic in topics where seen.insert(topic).inserted {
-            states.append(TopicState(name: topic, cursor: try position.initialCursor(topic: topic, database: database)))
+            let cursor = try position.initialCursor(topic: topic, database: database)
+            // At or past the end of a closed topic (a durable consumer that read its end of stream,
+            // a replay from the end), nothing is left to deliver, not even the end of stream.
+            states.append(TopicState(name: topic, cursor: cursor, finished: try database.topicEnded(topic, at: cursor)))
         }
     }
 
@@ -193,11 +201,17 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         }
         if event.evict {
             recordEviction(of: event, mayBeChunked: chunked)
+            // A durable subscriber commits an eviction with the acknowledgement of its event, never
+            // before: a consumer that crashes while it handles the object gets the event and the
+            // object again (at-least-once).
+            guard position.consumer == nil else { return object }
             // Batch while events keep coming; commit at once when the consumer has caught up and
             // nobody has committed since (an idle stream), so a lone object is gone as soon as it
-            // is fetched. Otherwise the next wait, or the batch filling up, commits it.
-            let idle = try !hasBufferedEvents && database.dataVersion() == dataVersionAtLastRead
-            if unwrittenEvictionCount >= Self.evictionBatch || idle { try commitAcknowledgements() }
+            // is fetched. Otherwise the next wait, or the batch filling up, commits it. Best
+            // effort: the object is already the caller's, and a commit that fails here (a busy
+            // timeout) is made again before the next wait, which reports its error.
+            let idle = !hasBufferedEvents && (try? database.dataVersion()) == dataVersionAtLastRead
+            if unwrittenEvictionCount >= Self.evictionBatch || idle { try? commitAcknowledgements() }
         }
         return object
     }

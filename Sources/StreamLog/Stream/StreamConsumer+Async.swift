@@ -37,13 +37,18 @@ public struct AsyncConsumerSequence<Element: Sendable>: AsyncSequence, Sendable 
             let sequence = self.sequence
             while true {
                 try Task.checkCancellation()
-                let element: Element? = try await withCheckedThrowingContinuation { continuation in
+                // Whether the stream is finished is asked on the queue too: it takes the consumer's
+                // lock, which a blocking call on another thread may hold for long.
+                let (element, finished): (Element?, Bool) = try await withCheckedThrowingContinuation { continuation in
                     sequence.queue.async {
-                        continuation.resume(with: Result { try sequence.next(.milliseconds(100)) })
+                        continuation.resume(with: Result {
+                            let element = try sequence.next(.milliseconds(100))
+                            return (element, element == nil && sequence.isFinished())
+                        })
                     }
                 }
                 if let element { return element }
-                if sequence.isFinished() { return nil }
+                if finished { return nil }
             }
         }
     }

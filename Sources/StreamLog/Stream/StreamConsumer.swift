@@ -34,7 +34,12 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
     private let filter: (any StreamFilter)?
     private let decode: @Sendable (Data, String) throws -> T
     private let lock = NSLock()
+    /// The event delivered last, acknowledged by the next call.
     private var pending: Event?
+    /// An event taken from the subscriber whose delivery failed for a reason outside the event
+    /// (a busy database, a store that cannot be opened): the next call hands it out again instead
+    /// of acknowledging it.
+    private var undelivered: Event?
     private var isClosed = false
     /// Runs blocking waits off the cooperative thread pool for the async API.
     let waitQueue = DispatchQueue(label: "streamlog.consumer.wait")
@@ -61,25 +66,51 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard let event = try nextObjectEvent(timeout: timeout) else { return nil }
-        return Delivery(item: try item(for: event), metadata: event.metadata, topic: event.topic, seq: event.seq)
+        let item = try delivering(event) { try self.item(for: event) }
+        return Delivery(item: item, metadata: event.metadata, topic: event.topic, seq: event.seq)
     }
 
     /// The next object event that passes the filter, acknowledging the previous one (under `lock`).
     private func nextObjectEvent(timeout: Duration?) throws -> Event? {
         guard !isClosed else { throw StreamLogError(.closed, "the consumer is closed") }
         try acknowledgeLocked()
-        while let event = try subscriber.nextEvent(timeout: timeout) {
+        while let event = try takeUndelivered() ?? subscriber.nextEvent(timeout: timeout) {
             pending = event
-            if event.isEndOfStream { continue }
+            if event.isEndOfStream {
+                try acknowledgeLocked()
+                continue
+            }
             if let filter, filter.shouldDrop(event.metadata) {
-                if event.evict, let key = event.key { try subscriber.objectStore(for: event).evict(key) }
+                if event.evict, let key = event.key {
+                    try delivering(event) { _ = try subscriber.objectStore(for: event).evict(key) }
+                }
+                // Done with: a durable cursor moves past dropped events too.
+                try acknowledgeLocked()
                 continue
             }
             return event
         }
-        try acknowledgeLocked()  // the end-of-stream events are done with too
         try subscriber.commitAcknowledgements()
         return nil
+    }
+
+    private func takeUndelivered() -> Event? {
+        defer { undelivered = nil }
+        return undelivered
+    }
+
+    /// Runs a step of delivering `event` (under `lock`). When it fails for a reason outside the
+    /// event, the event is handed out again by the next call rather than acknowledged: a caller
+    /// that retries after a busy timeout or an I/O error loses nothing. When the event itself is
+    /// at fault (its object evicted or missing, its bytes undecodable), the next call moves on.
+    private func delivering<R>(_ event: Event, _ step: () throws -> R) throws -> R {
+        do {
+            return try step()
+        } catch let error as StreamLogError where ![.objectEvicted, .objectMissing, .codec].contains(error.code) {
+            pending = nil
+            undelivered = event
+            throw error
+        }
     }
 
     /// The next object's bytes, fetched now, with its event. Not generic: the per-object work
@@ -91,7 +122,7 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
         guard event.key != nil else {
             return FetchedObject(data: event.payload ?? Data(), encoding: event.encoding ?? "bytes", event: event)
         }
-        let object = try subscriber.fetchObject(for: event)
+        let object = try delivering(event) { try subscriber.fetchObject(for: event) }
         return FetchedObject(data: object.data, encoding: object.encoding, event: event)
     }
 
@@ -138,15 +169,24 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
         try subscriber.commitAcknowledgements()
     }
 
-    /// Closes the consumer and its subscriber; with `stores`, the object stores it opened too.
-    /// The last delivered event is acknowledged first.
-    public func close(stores: Bool = false) throws {
+    /// Closes the consumer: acknowledges the last delivered event and writes the acknowledgements
+    /// (and evictions) not yet written; then closes the subscriber (unless `subscriber` is
+    /// `false`, so that a new consumer can reuse it) and, with `stores`, the object stores it
+    /// opened. Closing a closed consumer does nothing.
+    ///
+    /// Proxies of objects in the subscriber's own file resolve through the subscriber's
+    /// connection: resolve them before closing it, or close with `subscriber: false`.
+    ///
+    /// - Throws: when the acknowledgements cannot be written; the consumer stays open, so the
+    ///   call can be retried.
+    public func close(subscriber closeSubscriber: Bool = true, stores: Bool = false) throws {
         lock.lock()
         defer { lock.unlock() }
         guard !isClosed else { return }
         try acknowledgeLocked()
+        try subscriber.commitAcknowledgements()
         isClosed = true
-        subscriber.close(stores: stores)
+        if closeSubscriber { subscriber.close(stores: stores) }
     }
 
     private func acknowledgeLocked() throws {
