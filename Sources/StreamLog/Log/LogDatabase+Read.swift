@@ -55,13 +55,17 @@ extension LogDatabase {
             func firstAtOrAfter(_ seq: Int64) throws -> (Int64, Int64)? {
                 try timeAt.queryOne({ $0.bind(seq, at: 1) }) { ($0.int64(0), $0.int64(1)) }
             }
+            // Searches for the lowest `x` whose first retained event at or after it is late
+            // enough; that event is the answer. Seqs may have gaps (rows deleted out of order), so
+            // `high` moves to `middle`, not to the seq found: that seq can be `high` itself.
             var low = low0
             var high = high0
             guard let last = try firstAtOrAfter(high), last.1 >= time.microsecondsSinceEpoch else { return nil }
             while low < high {
                 let middle = low + (high - low) / 2
                 guard let (seq, eventTime) = try firstAtOrAfter(middle) else { break }
-                if eventTime >= time.microsecondsSinceEpoch { high = seq } else { low = seq + 1 }
+                // Every `x` in middle ... seq finds the same event.
+                if eventTime >= time.microsecondsSinceEpoch { high = middle } else { low = seq + 1 }
             }
             return try firstAtOrAfter(low)?.0
         }
