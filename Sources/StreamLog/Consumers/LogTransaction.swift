@@ -118,9 +118,19 @@ extension LogDatabase {
 
         // MARK: Private
 
-        private func checkOpen() throws {
+        /// Refuses to run anything once the closure has returned, or once SQLite has rolled the
+        /// transaction back by itself: it does after some errors (`SQLITE_FULL`, `SQLITE_IOERR`,
+        /// `SQLITE_NOMEM`, `SQLITE_INTERRUPT`), and statements run after that would be in autocommit
+        /// mode, each committing on its own.
+        fileprivate func checkOpen() throws {
             guard isOpen else {
                 throw StreamLogError(.closed, "a transaction of \(database.path) was used after its closure returned")
+            }
+            guard connection.isInTransaction else {
+                throw StreamLogError(
+                    .closed,
+                    "a transaction of \(database.path) was rolled back by SQLite after an earlier error; "
+                        + "nothing it did will commit, and it cannot be used any more")
             }
         }
 
@@ -220,14 +230,23 @@ extension LogDatabase {
     /// `body` must not call this `LogDatabase` directly (its lock is held while `body` runs); it
     /// does everything through the ``Transaction``.
     ///
+    /// Some errors (a full disk, an I/O error) make SQLite roll the transaction back at once. A
+    /// closure that catches such an error cannot carry on: every later call on the transaction,
+    /// and the commit, throw `.closed`, and nothing the closure did is committed.
+    ///
     /// - Throws: whatever `body` throws, after rolling back; `.busyTimeout` if the write lock
-    ///   cannot be taken.
+    ///   cannot be taken; `.closed` when SQLite rolled the transaction back after an error that
+    ///   `body` caught.
     @discardableResult
     public func transaction<T>(_ body: (Transaction) throws -> T) throws -> T {
         try write { connection in
             let transaction = Transaction(database: self, connection: connection)
             defer { transaction.isOpen = false }
-            return try body(transaction)
+            let result = try body(transaction)
+            // The closure caught an error after which SQLite rolled back: say so, rather than let
+            // COMMIT fail with "no transaction is active".
+            try transaction.checkOpen()
+            return result
         }
     }
 }

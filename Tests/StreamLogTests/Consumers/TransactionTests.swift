@@ -55,6 +55,35 @@ import StreamLogTestSupport
         #expect(texts(try db.read(topic: "out")) == ["20"])
     }
 
+    /// A full disk makes SQLite roll the whole transaction back; a closure that catches the error
+    /// and carries on must not get its later writes committed one by one (they would run in
+    /// autocommit mode).
+    @Test func afterSQLiteRollsBackByItselfNothingMoreRunsOrCommits() throws {
+        let (_, db) = try prepared()
+        try db.acknowledge(consumer: "p", topic: "in", through: 1)
+        try DiskFullTests.limit(db, spare: 0)
+        var appendError: StreamLogError?
+        var acknowledgeError: StreamLogError?
+        let commitError = #expect(throws: StreamLogError.self) {
+            try db.transaction { tx in
+                do {
+                    try tx.append([.inline(Data(count: 200_000))], to: "in")
+                } catch let error as StreamLogError { appendError = error }
+                do {
+                    try tx.acknowledge(consumer: "p", topic: "in", through: 2)
+                } catch let error as StreamLogError { acknowledgeError = error }
+            }
+        }
+        #expect(appendError?.code == .diskFull, "\(String(describing: appendError))")
+        #expect(acknowledgeError?.code == .closed, "\(String(describing: acknowledgeError))")
+        #expect(acknowledgeError?.message.contains("rolled back by SQLite") == true)
+        #expect(commitError?.code == .closed, "\(String(describing: commitError))")
+        try DiskFullTests.unlimit(db)
+        #expect(try db.cursorPosition(consumer: "p", topic: "in") == 1)
+        #expect(try db.read(topic: "in").count == 3)
+        #expect(try db.transaction { try processNext($0) } == 2)
+    }
+
     @Test func aStaleGroupReceiptRollsBackTheResults() throws {
         let (_, db) = try prepared()
         let now = Timestamp.now()
