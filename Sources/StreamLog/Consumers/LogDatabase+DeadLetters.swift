@@ -38,6 +38,9 @@ extension LogDatabase {
     /// the topic is closed, in which case it stays in the dead-letter topic (moved to its end,
     /// with a new seq). Redriven dead letters leave the dead-letter topic.
     ///
+    /// Events the group gave up on while its dead-letter topic was closed (it can take no
+    /// letters) are released too, and counted as released.
+    ///
     /// - Throws: `.topicNotFound`; `.invalidArgument` when the group does not exist.
     @discardableResult
     public func redrive(group: String, topic: String) throws -> RedriveResult {
@@ -46,13 +49,23 @@ extension LogDatabase {
             let record = try existingTopic(topic, in: connection)
             let row = try existingGroup(group, record: record, in: connection)
             var result = RedriveResult(released: 0, reappended: 0, kept: 0)
+            let now = Timestamp.now().microsecondsSinceEpoch
+            // Spent events parked while the dead-letter topic was closed (see moveToDeadLetters).
+            try connection.cached("UPDATE leases SET visible_at = ?2, attempts = 0 WHERE group_id = ?1 AND visible_at = ?3").run {
+                $0.bind(row.id, at: 1)
+                $0.bind(now, at: 2)
+                $0.bind(Self.parkedLeaseVisibleAt, at: 3)
+            }
+            if connection.changes > 0 {
+                result.released += connection.changes
+                try lowerNextDue(groupID: row.id, to: now, in: connection)
+            }
             let name = Self.deadLetterTopic(group: group, topic: topic)
             guard let dlq = try topicRecord(name, create: false, in: connection) else { return result }
             let closed = try topicIsClosed(record, in: connection)
             let release = try connection.cached(
                 "INSERT INTO leases (group_id, seq, member, receipt, visible_at, attempts) VALUES (?1, ?2, NULL, 0, ?3, 0) "
                     + "ON CONFLICT (group_id, seq) DO UPDATE SET member = NULL, receipt = 0, visible_at = ?3, attempts = 0")
-            let now = Timestamp.now().microsecondsSinceEpoch
             var after: Int64 = 0
             var kept: [Event] = []
             var handled: [Int64] = []
@@ -111,15 +124,43 @@ extension LogDatabase {
 
     // MARK: Internals (inside the caller's write transaction)
 
+    /// The `visible_at` of a parked lease: a spent event that could not be dead-lettered because
+    /// its dead-letter topic is closed. It is never due again; ``redrive(group:topic:)`` releases
+    /// it. Until then it counts as unfinished (position, lag, retention): its only copy is the
+    /// original event.
+    static let parkedLeaseVisibleAt = Int64.max
+
     /// Copies the event at `seq` to the group's dead-letter topic (with its own copy of the
     /// object, so trimming either topic never leaves the other dangling) and drops its lease.
+    ///
+    /// When the dead-letter topic is closed (closed before the group existed, or by another
+    /// tool) it can take nothing: the lease is parked instead (``parkedLeaseVisibleAt``, `error`
+    /// kept as its last error) rather than failing, which would roll back every later claim of
+    /// the group, each meeting the same spent lease first.
+    ///
+    /// - Returns: whether the event left the group (dead-lettered, or its event was gone).
+    @discardableResult
     func moveToDeadLetters(
         seq: Int64, attempts: Int, error: String?, group: GroupRow, record: TopicRecord, in connection: Connection
-    ) throws {
-        try deleteLease(groupID: group.id, seq: seq, in: connection)
-        guard var event = try event(record, seq: seq, in: connection) else { return }
+    ) throws -> Bool {
+        guard var event = try event(record, seq: seq, in: connection) else {
+            try deleteLease(groupID: group.id, seq: seq, in: connection)
+            return true
+        }
         let name = Self.deadLetterTopic(group: group.name, topic: record.name)
-        guard let dlq = try topicRecord(name, create: true, in: connection) else { return }
+        let dlq = try topicRecord(name, create: true, in: connection)!
+        if try topicIsClosed(dlq, in: connection) {
+            try connection.cached(
+                "UPDATE leases SET member = NULL, receipt = 0, visible_at = ?3, last_error = ?4 WHERE group_id = ?1 AND seq = ?2"
+            ).run {
+                $0.bind(group.id, at: 1)
+                $0.bind(seq, at: 2)
+                $0.bind(Self.parkedLeaseVisibleAt, at: 3)
+                $0.bind(error, at: 4)
+            }
+            return false
+        }
+        try deleteLease(groupID: group.id, seq: seq, in: connection)
         if let key = event.key, event.store == nil, let copy = try copyObject(key, in: connection) {
             event.key = copy
         }
@@ -128,6 +169,32 @@ extension LogDatabase {
             "attempts": .int(Int64(attempts)), "error": error.map { .string($0) } ?? .null,
         ])
         _ = try appendRows([event], to: dlq, in: connection)
+        return true
+    }
+
+    /// Throws `.invalidArgument` when `record` is the dead-letter topic of an existing group: a
+    /// closed dead-letter topic could take none of the group's letters.
+    func checkNotADeadLetterTopic(_ record: TopicRecord, in connection: Connection) throws {
+        let owner = try connection.cached(
+            "SELECT 1 FROM consumer_groups g JOIN topics t ON t.id = g.topic_id WHERE t.name = ?1 AND g.name = ?2")
+        // Every split of the name at ".dlq." that could be (topic, group): names may contain it.
+        let name = record.name
+        var searchStart = name.startIndex
+        while let marker = name.range(of: ".dlq.", range: searchStart..<name.endIndex) {
+            searchStart = name.index(after: marker.lowerBound)
+            let topic = String(name[..<marker.lowerBound])
+            let group = String(name[marker.upperBound...])
+            let exists = try owner.queryOne({
+                $0.bind(topic, at: 1)
+                $0.bind(group, at: 2)
+            }) { _ in true } ?? false
+            if exists {
+                throw StreamLogError(
+                    .invalidArgument,
+                    "topic \(quoted(name)) is the dead-letter topic of group \(quoted(group)) of topic \(quoted(topic)) "
+                        + "and cannot be closed while the group exists")
+            }
+        }
     }
 
     /// A new object with the bytes of the one under `key`, or `nil` when there is none.

@@ -235,10 +235,10 @@ extension LogDatabase {
             for lease in due {
                 after = lease.seq
                 if let maxDeliveries = row.maxDeliveries, lease.attempts >= maxDeliveries {
-                    try moveToDeadLetters(
+                    let left = try moveToDeadLetters(
                         seq: lease.seq, attempts: lease.attempts, error: lease.error, group: row, record: record,
                         in: connection)
-                    deadLettered = true
+                    deadLettered = deadLettered || left
                     continue
                 }
                 guard let event = try event(record, seq: lease.seq, in: connection) else {

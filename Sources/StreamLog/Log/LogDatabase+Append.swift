@@ -9,7 +9,8 @@ extension LogDatabase {
     ///
     /// - Returns: the seqs given to the batch, `nil` for an empty batch.
     /// - Throws: `.topicClosed` when the topic already has its end-of-stream event,
-    ///   `.invalidArgument` for a bad topic name or an end-of-stream event before the last place.
+    ///   `.invalidArgument` for a bad topic name, an end-of-stream event before the last place, or
+    ///   one for the dead-letter topic of an existing group.
     @discardableResult
     public func append(_ events: [Event], to topic: String) throws -> ClosedRange<Int64>? {
         try append(events, objects: [], to: topic)
@@ -40,6 +41,7 @@ extension LogDatabase {
             try MetadataCoding.validateDepth(events[index].metadata, event: index + 1, topic: record.name)
         }
         let (first, time) = try nextSeqAndTime(for: record, in: connection)
+        if events.last?.isEndOfStream == true { try checkNotADeadLetterTopic(record, in: connection) }
         let insert = try connection.cached(.appendEvent, topicID: record.id) {
             "INSERT INTO \(record.table) (seq, type, time, evict, encoding, size, payload, key, store, metadata) "
                 + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -151,6 +153,8 @@ extension LogDatabase {
     /// needed. Idempotent: closing a closed topic appends nothing.
     ///
     /// - Returns: the seq of the end-of-stream event this call appended, `nil` if already closed.
+    /// - Throws: `.invalidArgument` naming the group when `topic` is the dead-letter topic of an
+    ///   existing group (``deadLetterTopic(group:topic:)``), which must stay open for its letters.
     @discardableResult
     public func closeTopic(_ topic: String) throws -> Int64? {
         try TopicName.validate(topic)

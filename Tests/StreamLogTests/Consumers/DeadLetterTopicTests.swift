@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import StreamLog
+import StreamLogTestSupport
+
+/// The dead-letter topic of a group: one that cannot take letters (closed), and names that two
+/// (topic, group) pairs share.
+@Suite struct DeadLetterTopicTests {
+    @Test func theDeadLetterTopicOfAGroupCannotBeClosed() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        try db.append(numberedEvents(1), to: "t")
+        try db.createGroup("g", topic: "t")
+        let dlq = LogDatabase.deadLetterTopic(group: "g", topic: "t")
+        for attempt in [{ _ = try db.closeTopic(dlq) }, { _ = try db.append([.endOfStream(topic: dlq)], to: dlq) }] as [() throws -> Void] {
+            let error = #expect(throws: StreamLogError.self) { try attempt() }
+            #expect(error?.code == .invalidArgument, "\(String(describing: error))")
+            #expect(error?.message.contains("group \"g\" of topic \"t\"") == true, "\(String(describing: error))")
+        }
+        #expect(try !db.topicExists(dlq))
+        try db.removeGroup("g", topic: "t")
+        #expect(try db.closeTopic(dlq) == 1)
+    }
+
+    /// A dead-letter topic closed before its group existed (or by another tool) takes no more
+    /// letters: a spent event is parked instead of failing every later claim of the group.
+    @Test func aSpentEventWhoseDeadLetterTopicIsClosedIsParkedAndClaimsGoOn() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        try db.append(numberedEvents(3), to: "t")
+        let dlq = LogDatabase.deadLetterTopic(group: "g", topic: "t")
+        try db.closeTopic(dlq)
+        try db.createGroup("g", topic: "t", options: .init(maxDeliveries: 1))
+        let now = Timestamp.now()
+        func claim(after seconds: Int64, lease: Duration = .seconds(1)) throws -> [LogDatabase.Delivery] {
+            try db.claim(group: "g", topic: "t", member: "m", limit: 5, lease: lease, now: now.shifted(by: .seconds(seconds)))
+        }
+        // Spent by a nack...
+        let first = try #require(try db.claim(group: "g", topic: "t", member: "m", limit: 1, lease: .seconds(1), now: now).first)
+        #expect(first.event.seq == 1)
+        try db.nack(first.receipt, delay: .zero, error: "bad 1", now: now)
+        // ... and by an expired lease, found by the next claim.
+        #expect(try db.claim(group: "g", topic: "t", member: "m", limit: 1, lease: .seconds(1), now: now).map(\.event.seq) == [2])
+        let third = try claim(after: 2)
+        try #require(third.map(\.event.seq) == [3])
+        try db.ack(third[0].receipt)
+        #expect(try claim(after: 3).isEmpty)
+        #expect(try db.deadLetters(group: "g", topic: "t").isEmpty)
+        #expect(try db.read(topic: dlq).map(\.isEndOfStream) == [true])
+        // Not done: the group's position and lag keep them, and retention cannot take them.
+        #expect(try db.groupPosition(group: "g", topic: "t") == 0)
+        #expect(try db.lag(group: "g", topic: "t")?.events == 2)
+        #expect(try db.check().problems.isEmpty)
+
+        #expect(try db.redrive(group: "g", topic: "t") == .init(released: 2, reappended: 0, kept: 0))
+        let again = try claim(after: 4, lease: .seconds(30))
+        #expect(again.map(\.event.seq) == [1, 2])
+        #expect(again.map(\.attempt) == [1, 1])
+    }
+}
