@@ -22,7 +22,7 @@ extension LogDatabase {
             guard let dlq = try topicRecord(name, create: false, in: connection) else { return [] }
             var letters: [DeadLetter] = []
             try scan(dlq, after: 0, limit: limit, in: connection) { event in
-                guard let letter = Self.deadLetter(event) else { return }
+                guard let letter = Self.deadLetter(event, group: group, topic: topic) else { return }
                 letters.append(letter)
             }
             return letters
@@ -75,7 +75,8 @@ extension LogDatabase {
                 try scan(dlq, after: after, limit: 1000, in: connection) { page.append($0) }
                 for letter in page where letter.kind == .object {
                     after = letter.seq
-                    guard let dead = Self.deadLetter(letter) else {
+                    // Not a letter, or another (topic, group)'s sharing this dead-letter topic's name.
+                    guard let dead = Self.deadLetter(letter, group: group, topic: topic) else {
                         kept.append(letter)
                         continue
                     }
@@ -240,6 +241,17 @@ extension LogDatabase {
                 $0.bindNoCopy(blob: bytes, at: 1)
             }) { _ in true } ?? false
         }
+    }
+
+    /// The dead letter of `group` on `topic` an event of their dead-letter topic describes, or
+    /// `nil` for any other event. Two pairs can share a dead-letter topic's name (topic `a`, group
+    /// `b.dlq.c` and topic `a.dlq.b`, group `c`): the letter's own `topic` and `group` tell them
+    /// apart.
+    static func deadLetter(_ event: Event, group: String, topic: String) -> DeadLetter? {
+        guard let info = event.metadata[deadLetterMetadataKey]?.objectValue,
+            info["topic"]?.stringValue == topic, info["group"]?.stringValue == group
+        else { return nil }
+        return deadLetter(event)
     }
 
     /// The dead letter an event of a dead-letter topic describes, or `nil` for any other event.

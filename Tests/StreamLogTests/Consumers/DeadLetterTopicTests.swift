@@ -57,4 +57,41 @@ import StreamLogTestSupport
         #expect(again.map(\.event.seq) == [1, 2])
         #expect(again.map(\.attempt) == [1, 1])
     }
+
+    /// (topic "a", group "b.dlq.c") and (topic "a.dlq.b", group "c") share the dead-letter topic
+    /// "a.dlq.b.dlq.c": each group lists and redrives its own letters only.
+    @Test func groupsSharingADeadLetterTopicNameKeepTheirLettersApart() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        let pairs = [(topic: "a", group: "b.dlq.c", seq: Int64(2)), (topic: "a.dlq.b", group: "c", seq: Int64(1))]
+        #expect(Set(pairs.map { LogDatabase.deadLetterTopic(group: $0.group, topic: $0.topic) }) == ["a.dlq.b.dlq.c"])
+        try db.append(numberedEvents(2), to: "a")
+        try db.append(numberedEvents(1, from: 10), to: "a.dlq.b")
+        for pair in pairs {
+            try db.createGroup(pair.group, topic: pair.topic, options: .init(maxDeliveries: 1))
+            for delivery in try db.claim(group: pair.group, topic: pair.topic, member: "m", limit: 5) {
+                if delivery.event.seq == pair.seq {
+                    try db.nack(delivery.receipt, error: "\(pair.topic) failed")
+                } else {
+                    try db.ack(delivery.receipt)
+                }
+            }
+        }
+        #expect(try db.read(topic: "a.dlq.b.dlq.c").count == 2)
+        for pair in pairs {
+            let letters = try db.deadLetters(group: pair.group, topic: pair.topic)
+            #expect(letters.map(\.originalSeq) == [pair.seq])
+            #expect(letters.map(\.error) == ["\(pair.topic) failed"])
+        }
+
+        #expect(try db.redrive(group: "c", topic: "a.dlq.b") == .init(released: 1, reappended: 0, kept: 0))
+        #expect(try db.read(topic: "a.dlq.b").count == 1, "nothing of topic a was appended to it")
+        #expect(try db.deadLetters(group: "c", topic: "a.dlq.b").isEmpty)
+        #expect(try db.deadLetters(group: "b.dlq.c", topic: "a").map(\.originalSeq) == [2])
+        #expect(try db.claim(group: "c", topic: "a.dlq.b", member: "m", limit: 5).map(\.event.seq) == [1])
+
+        #expect(try db.redrive(group: "b.dlq.c", topic: "a") == .init(released: 1, reappended: 0, kept: 0))
+        #expect(try db.claim(group: "b.dlq.c", topic: "a", member: "m", limit: 5).map(\.event.seq) == [2])
+        #expect(try db.read(topic: "a.dlq.b.dlq.c").isEmpty)
+    }
 }
