@@ -168,9 +168,15 @@ public struct ObjectStore: Sendable {
     ///
     /// - Throws: `.objectEvicted` / `.objectMissing` naming the key.
     public func take(_ key: ObjectKey) throws -> StoredObject {
+        try take(key, evictable: false)
+    }
+
+    /// ``take(_:)``; when the object is absent and `evictable` (an `evict: true` event refers to
+    /// it), it was evicted: a consumer that evicted it on first read wrote no eviction record.
+    func take(_ key: ObjectKey, evictable: Bool) throws -> StoredObject {
         try database.write { connection in
             guard let object = try Self.load(key, in: connection) else {
-                throw try absenceError(key, in: connection)
+                throw try absenceError(key, evictable: evictable, in: connection)
             }
             _ = try Self.evict(key, in: connection)
             return object

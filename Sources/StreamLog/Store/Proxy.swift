@@ -40,7 +40,7 @@ public final class Proxy<T: Sendable>: @unchecked Sendable {
         defer { lock.unlock() }
         if let state { return state }
         // With evict, read and delete in one transaction, so exactly one resolver anywhere wins.
-        let object = evict ? try store.take(key) : try store.get(key)
+        let object = evict ? try store.take(key, evictable: true) : try store.get(key)
         let value = try decode(object.data, object.encoding)
         state = value
         return value

@@ -43,6 +43,6 @@ extension EventSubscriber {
             throw StreamLogError(.invalidArgument, "event \(event.seq) of topic \(quoted(event.topic)) has no object key")
         }
         let store = try objectStore(for: event)
-        return event.evict ? try store.take(key) : try store.get(key)
+        return event.evict ? try store.take(key, evictable: true) : try store.get(key)
     }
 }

@@ -60,6 +60,27 @@ import StreamLogTestSupport
         try consumer.close()
     }
 
+    /// A consumer's batched eviction writes no eviction record; another consumer's proxy of the
+    /// same evictable event must still report the object evicted, not missing.
+    @Test func aProxyOfAnObjectAnotherConsumerEvictedReportsItEvicted() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path()
+        let keys = try send([Data("shared".utf8)], to: "t", path: path)
+        let first = StreamConsumer<Data>(subscriber: try SQLiteSubscriber(path: path, topics: ["t"]))
+        #expect(try first.nextObject() == Data("shared".utf8))
+        try first.close()
+        let db = try LogDatabase(path: path)
+        #expect(try !db.objects.exists(keys[0]))
+        #expect(try db.fileStats().evictedObjects == 0)
+
+        let second = StreamConsumer<Data>(subscriber: try SQLiteSubscriber(path: path, topics: ["t"]))
+        let proxy = try #require(try second.next()?.proxy)
+        let error = #expect(throws: StreamLogError.self) { try proxy.resolve() }
+        #expect(error?.code == .objectEvicted, "\(String(describing: error))")
+        #expect(error?.message.contains(keys[0].description) == true)
+        try second.close()
+    }
+
     @Test func aReplayReportsObjectsItsConsumerEvictedAsEvicted() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path()
