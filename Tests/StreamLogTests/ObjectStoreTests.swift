@@ -82,6 +82,33 @@ import StreamLogTestSupport
         #expect(checked == total)
     }
 
+    /// A source returning a negative count (`read(2)`'s -1) fails the write: the object must not
+    /// end there and commit truncated. In the first chunk and after a whole one.
+    @Test(arguments: [100, ObjectStore.chunkSize + 100])
+    func aSourceReturningANegativeCountStoresNothing(before failing: Int) throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        func source() -> (UnsafeMutableRawBufferPointer) -> Int {
+            var produced = 0
+            return { buffer in
+                guard produced < failing else { return -1 }
+                let count = min(failing - produced, buffer.count)
+                produced += count
+                return count
+            }
+        }
+        let key = ObjectKey.random()
+        let error = #expect(throws: StreamLogError.self) { try db.objects.write(key: key, from: source()) }
+        #expect(error?.code == .io, "\(String(describing: error))")
+        #expect(error?.message.contains("\(key)") == true && error?.message.contains("-1") == true)
+        #expect(try !db.objects.exists(key))
+        let appendError = #expect(throws: StreamLogError.self) { try db.appendObject(to: "t", from: source()) }
+        #expect(appendError?.code == .io, "\(String(describing: appendError))")
+        #expect(try !db.topicExists("t"))
+        #expect(try db.fileStats().objects == 0)
+        #expect(try db.withConnection { try $0.scalarInt("SELECT count(*) FROM object_chunks") } == 0)
+    }
+
     @Test func keysAreUniqueTimeOrderedAndVersion7() {
         let keys = (0..<10000).map { _ in ObjectKey.random() }
         #expect(Set(keys).count == keys.count)

@@ -17,7 +17,8 @@ extension LogDatabase {
     ///
     /// - Returns: the seq of the appended event.
     /// - Throws: `.topicClosed` when the topic has its end-of-stream event (checked before any byte
-    ///   is read), `.invalidArgument` for a bad topic name, and whatever `source` throws.
+    ///   is read), `.invalidArgument` for a bad topic name, `.io` when `source` returns a negative
+    ///   count (`read(2)`'s -1 above), and whatever `source` throws.
     @discardableResult
     public func appendObject(
         to topic: String, encoding: String = "bytes", evict: Bool = true, metadata: Metadata = [:],

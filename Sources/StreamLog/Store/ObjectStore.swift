@@ -136,6 +136,9 @@ public struct ObjectStore: Sendable {
     /// `source` fills the buffer it is given and returns how many bytes it wrote; `0` ends the
     /// object. At most one chunk is in memory at a time. The whole object commits at once; one
     /// that fits in a chunk is stored in one row.
+    ///
+    /// - Throws: `.io` when `source` returns a negative count (as `read(2)` does on error), and
+    ///   whatever `source` throws; nothing is stored then.
     @discardableResult
     public func write(
         encoding: String = "bytes", key: ObjectKey = .random(),
