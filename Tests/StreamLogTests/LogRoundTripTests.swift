@@ -107,4 +107,31 @@ import StreamLogTestSupport
         #expect(try db.trim(topic: "t", olderThan: cut).events == 1)
         #expect(try db.read(topic: "t").map(\.seq) == [2])
     }
+
+    /// SQLite reads LIMIT -1 as no limit: a negative limit would load the whole topic.
+    @Test func aNegativeLimitIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        try db.append(numberedEvents(3), to: "t")
+        let error = #expect(throws: StreamLogError.self) { try db.read(topic: "t", limit: -1) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("-1") == true && error?.message.contains("\"t\"") == true)
+        #expect(try db.read(topic: "t", limit: 0).isEmpty)
+    }
+
+    /// An empty page never moves the cursor (the loop would not end), and a negative one has no limit.
+    @Test(arguments: [0, -1])
+    func aPageSizeBelowOneIsRefused(pageSize: Int) throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        try db.append(numberedEvents(3), to: "t")
+        for attempt in [
+            { try db.forEachEvent(topic: "t", pageSize: pageSize) { _ in true } },
+            { try db.forEachEventRow(topic: "t", pageSize: pageSize) { _ in true } },
+        ] as [() throws -> Void] {
+            let error = #expect(throws: StreamLogError.self) { try attempt() }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.contains("pages of \(pageSize) events") == true, "\(String(describing: error))")
+        }
+    }
 }

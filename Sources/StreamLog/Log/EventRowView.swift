@@ -59,11 +59,12 @@ extension LogDatabase {
     /// transaction while this handle's lock is held, so `body` must not use this same
     /// `LogDatabase` (another handle on the file is fine).
     ///
-    /// - Throws: `.topicNotFound` naming the topic.
+    /// - Throws: `.topicNotFound` naming the topic; `.invalidArgument` for a page size below 1.
     public func forEachEventRow(
         topic: String, after: Int64 = 0, through: Int64 = .max, pageSize: Int = 1000,
         _ body: (EventRowView) throws -> Bool
     ) throws {
+        try Self.validatePageSize(pageSize, topic: topic)
         var cursor = after
         var more = true
         while more && cursor < through {

@@ -3,9 +3,14 @@ import Foundation
 extension LogDatabase {
     /// Up to `limit` events of `topic` with seq greater than `after`, in seq order.
     ///
-    /// - Throws: `.topicNotFound` naming the topic.
+    /// - Throws: `.topicNotFound` naming the topic; `.invalidArgument` for a negative limit.
     public func read(topic: String, after: Int64 = 0, limit: Int = 1000) throws -> [Event] {
-        try withConnection { connection in
+        // SQLite reads LIMIT -1 as no limit: the whole topic would be loaded.
+        guard limit >= 0 else {
+            throw StreamLogError(
+                .invalidArgument, "cannot read \(limit) events of topic \(quoted(topic)): the limit must be 0 or more")
+        }
+        return try withConnection { connection in
             try scan(try existingTopic(topic, in: connection), after: after, limit: limit, in: connection)
         }
     }
@@ -14,10 +19,13 @@ extension LogDatabase {
     /// reading in pages so memory stays bounded at any topic length. `body` returns `false` to stop.
     ///
     /// Each page is read in its own short transaction, so writers are never held up.
+    ///
+    /// - Throws: `.topicNotFound` naming the topic; `.invalidArgument` for a page size below 1.
     public func forEachEvent(
         topic: String, after: Int64 = 0, through: Int64 = .max, pageSize: Int = 1000,
         _ body: (Event) throws -> Bool
     ) throws {
+        try Self.validatePageSize(pageSize, topic: topic)
         var cursor = after
         while cursor < through {
             let page: [Event]
@@ -30,6 +38,16 @@ extension LogDatabase {
                 cursor = event.seq
             }
             if page.count < pageSize { return }
+        }
+    }
+
+    /// Throws `.invalidArgument` unless `pageSize` is 1 or more: an empty page never moves the
+    /// cursor (the loop would not end), and SQLite reads a negative LIMIT as no limit.
+    static func validatePageSize(_ pageSize: Int, topic: String) throws {
+        guard pageSize >= 1 else {
+            throw StreamLogError(
+                .invalidArgument,
+                "cannot read topic \(quoted(topic)) in pages of \(pageSize) events: the page size must be 1 or more")
         }
     }
 
