@@ -140,8 +140,8 @@ import StreamLogTestSupport
         reader.closeStores()
     }
 
-    /// Damage to a chunked object is named, not served: chunks that do not add up make `get`
-    /// throw `.corrupt`, and `check` reports them, as it does chunks left without their object.
+    /// Damage to a chunked object is named, not served: chunks that do not add up make `get` and
+    /// `read` throw `.corrupt`, and `check` reports them, as it does chunks left without their object.
     @Test func damagedChunksAreReportedNotServed() throws {
         let dir = try TemporaryDirectory()
         let db = try LogDatabase(path: dir.path())
@@ -169,6 +169,11 @@ import StreamLogTestSupport
             let error = #expect(throws: StreamLogError.self) { try db.objects.get(key) }
             #expect(error?.code == .corrupt)
             #expect(error?.message.contains("\(key)") == true)
+            var streamed = 0
+            let streamError = #expect(throws: StreamLogError.self) { try db.objects.read(key) { streamed += $0.count } }
+            #expect(streamError?.code == .corrupt, "\(String(describing: streamError))")
+            #expect(streamError?.message.contains("\(key)") == true)
+            #expect(streamed == 0, "nothing of a damaged object is streamed")
         }
         let problems = try db.check().problems.filter { $0.kind == .objectChunks }
         #expect(problems.count == 3, "\(problems)")

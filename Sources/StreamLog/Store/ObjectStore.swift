@@ -156,6 +156,9 @@ public struct ObjectStore: Sendable {
     ///
     /// The buffer passed to `chunk` is valid only during the call. All pieces come from one
     /// snapshot, so a concurrent eviction cannot cut the object short.
+    ///
+    /// - Throws: `.objectEvicted` / `.objectMissing` naming the key; `.corrupt` when its chunks do
+    ///   not add up to its recorded size (checked before the first piece).
     @discardableResult
     public func read(_ key: ObjectKey, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String {
         try database.read { connection in
@@ -262,8 +265,19 @@ public struct ObjectStore: Sendable {
     }
 
     /// Streams the object to `chunk` inside the caller's transaction; `nil` when there is none.
+    ///
+    /// - Throws: `.corrupt` naming the key, before any piece is passed on, when the chunks do not
+    ///   add up to the recorded size (as ``load(_:in:)`` does).
     static func read(_ key: ObjectKey, in connection: Connection, chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> String? {
         guard let header = try header(key, in: connection) else { return nil }
+        if header.chunks > 0 {
+            // `length` of a blob reads no overflow pages: the check costs a walk of the chunks' rows.
+            let (pieces, total) = try key.withBytes { keyBytes in
+                try connection.cached("SELECT count(*), coalesce(sum(length(data)), 0) FROM object_chunks WHERE key = ?1")
+                    .queryOne({ $0.bindNoCopy(blob: keyBytes, at: 1) }) { ($0.int(0), $0.int64(1)) } ?? (0, 0)
+            }
+            guard pieces == header.chunks, total == Int64(header.size) else { throw chunkMismatch(header, in: connection) }
+        }
         let sql = header.chunks == 0
             ? "SELECT data FROM objects WHERE key = ?1"
             : "SELECT data FROM object_chunks WHERE key = ?1 ORDER BY idx"
