@@ -22,6 +22,10 @@ static Operation *operations;
 static int64_t operationCount, operationCapacity;
 static char **fileNames;
 static int fileCount, fileCapacity;
+// Whether the next write to a WAL fails with SQLITE_FULL (one shot).
+static int failNextWALWrite;
+// Whether files report SQLITE_IOCAP_POWERSAFE_OVERWRITE (as the real VFS does) or not.
+static int powersafeOverwrite = 1;
 
 static sqlite3_vfs *realVFS;
 static sqlite3_vfs recordingVFS;
@@ -29,6 +33,7 @@ static sqlite3_vfs recordingVFS;
 typedef struct {
     sqlite3_file base;
     int file;  // index into fileNames, or -1 for files not recorded (temporary files)
+    int isWAL;
     sqlite3_file *real;
 } RecordingFile;
 
@@ -83,6 +88,13 @@ static int fileRead(sqlite3_file *file, void *buffer, int amount, sqlite3_int64 
 
 static int fileWrite(sqlite3_file *file, const void *buffer, int amount, sqlite3_int64 offset) {
     RecordingFile *recorded = (RecordingFile *)file;
+    if (recorded->isWAL) {
+        pthread_mutex_lock(&lock);
+        int fail = failNextWALWrite;
+        failNextWALWrite = 0;
+        pthread_mutex_unlock(&lock);
+        if (fail) return SQLITE_FULL;
+    }
     record(recorded, STREAMLOG_TEST_VFS_WRITE, offset, buffer, amount);
     return recorded->real->pMethods->xWrite(recorded->real, buffer, amount, offset);
 }
@@ -133,7 +145,11 @@ static int fileSectorSize(sqlite3_file *file) {
 
 static int fileDeviceCharacteristics(sqlite3_file *file) {
     sqlite3_file *real = ((RecordingFile *)file)->real;
-    return real->pMethods->xDeviceCharacteristics(real);
+    int characteristics = real->pMethods->xDeviceCharacteristics(real);
+    pthread_mutex_lock(&lock);
+    int powersafe = powersafeOverwrite;
+    pthread_mutex_unlock(&lock);
+    return powersafe ? characteristics : characteristics & ~SQLITE_IOCAP_POWERSAFE_OVERWRITE;
 }
 
 static int fileShmMap(sqlite3_file *file, int region, int size, int extend, void volatile **memory) {
@@ -147,8 +163,9 @@ static int fileShmLock(sqlite3_file *file, int offset, int count, int flags) {
 }
 
 static void fileShmBarrier(sqlite3_file *file) {
-    sqlite3_file *real = ((RecordingFile *)file)->real;
-    real->pMethods->xShmBarrier(real);
+    RecordingFile *recorded = (RecordingFile *)file;
+    record(recorded, STREAMLOG_TEST_VFS_BARRIER, 0, NULL, 0);
+    recorded->real->pMethods->xShmBarrier(recorded->real);
 }
 
 static int fileShmUnmap(sqlite3_file *file, int deleteFlag) {
@@ -185,6 +202,7 @@ static int vfsOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
         return rc;
     }
     recorded->file = -1;
+    recorded->isWAL = (flags & SQLITE_OPEN_WAL) != 0;
     if (name && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_JOURNAL))) {
         pthread_mutex_lock(&lock);
         recorded->file = fileIndex(name);
@@ -349,4 +367,16 @@ const char *streamlog_test_vfs_file_name(int file) {
     const char *name = file >= 0 && file < fileCount ? fileNames[file] : NULL;
     pthread_mutex_unlock(&lock);
     return name;
+}
+
+void streamlog_test_vfs_fail_next_wal_write(void) {
+    pthread_mutex_lock(&lock);
+    failNextWALWrite = 1;
+    pthread_mutex_unlock(&lock);
+}
+
+void streamlog_test_vfs_set_powersafe_overwrite(int on) {
+    pthread_mutex_lock(&lock);
+    powersafeOverwrite = on;
+    pthread_mutex_unlock(&lock);
 }

@@ -140,6 +140,97 @@ extension PowerLossTests {
     }
 }
 
+extension PowerLossTests {
+    /// A transaction that changes pages it has already spilled to the WAL makes SQLite rewrite
+    /// the headers of its frames with new checksums at commit, the commit frame's last, as a
+    /// lone 24-byte write. The commit must be in the files before SQLite publishes it in the WAL
+    /// index: a process that dies just after publishing leaves a WAL whose recovery stops at the
+    /// first bad checksum, losing that commit and every later one.
+    ///
+    /// Without powersafe overwrite, with `synchronous = FULL`, SQLite also pads each commit to a
+    /// sector boundary, splitting a frame around a sync: such a WAL is not combined.
+    @Test(arguments: [(true, true), (false, true), (true, false)])
+    func aCommitIsInTheFilesBeforeItIsPublished(combining: Bool, powersafeOverwrite: Bool) throws {
+        #expect(streamlog_test_vfs_register() == 0)  // SQLITE_OK
+        streamlog_test_vfs_set_powersafe_overwrite(powersafeOverwrite ? 1 : 0)
+        defer { streamlog_test_vfs_set_powersafe_overwrite(1) }
+        let dir = try TemporaryDirectory()
+        var options = LogDatabase.Options()
+        options.vfsName = STREAMLOG_TEST_VFS_NAME
+        options.combinesWALWrites = combining
+        options.synchronous = powersafeOverwrite ? .normal : .full
+        options.walAutocheckpointPages = 0
+        streamlog_test_vfs_start()
+        let db = try LogDatabase(path: dir.path("rewrite.db"), options: options)
+        try db.withConnection { connection in
+            try connection.execute("CREATE TABLE scratch(k INTEGER PRIMARY KEY, v BLOB)")
+            try connection.execute("PRAGMA cache_size = 10")
+            try connection.execute("BEGIN IMMEDIATE")
+            for k in 0..<300 { try connection.execute("INSERT INTO scratch VALUES (\(k), randomblob(1000))") }
+            try connection.execute("UPDATE scratch SET v = zeroblob(999) WHERE k < 40")  // pages it spilled
+            try connection.execute("COMMIT")
+        }
+        streamlog_test_vfs_stop()
+        let log = WriteLog.capture(directory: dir.url.path)
+        let published = try #require(log.operations.lastIndex { if case .barrier = $0 { true } else { false } })
+        // Nothing of the commit reaches the WAL after it is published (its index header written
+        // around that barrier), as with SQLite's own writes.
+        let late = log.operations[(published + 1)...].filter { operation in
+            if case .write(let file, _, _) = operation { return log.names[file].hasSuffix("-wal") }
+            return false
+        }
+        #expect(late.isEmpty, "\(late.count) WAL writes after the commit was published")
+        // The files as a crash right after the publishing barrier leaves them, opened fresh (no
+        // -shm: SQLite recovers the WAL index from the WAL).
+        let copy = try TemporaryDirectory()
+        for (name, data) in log.filesWritten(upTo: published + 1) where name.hasPrefix("rewrite.db") {
+            try data.write(to: copy.url.appendingPathComponent(name))
+        }
+        let recovered = try LogDatabase(path: copy.path("rewrite.db"))
+        #expect(try recovered.withConnection { try $0.scalarInt("SELECT count(*) FROM scratch WHERE length(v) = 999") } == 40)
+        #expect(try recovered.withConnection { try $0.scalarInt("SELECT count(*) FROM scratch") } == 300)
+        #expect(try recovered.integrityCheck() == ["ok"])
+        db.close()
+    }
+}
+
+extension PowerLossTests {
+    /// Frames a transaction spilled wait in the buffer until a read of the WAL writes them out.
+    /// When that write fails, the frames are lost, but SQLite sees only a failed read: with a
+    /// statement journal it rolls back the statement alone, and the transaction goes on. Its
+    /// commit must then fail (as the pager's would after its own failed write), not publish an
+    /// index that points at frames the file never got.
+    @Test func aCommitAfterALostWriteFails() throws {
+        #expect(streamlog_test_vfs_register() == 0)  // SQLITE_OK
+        let dir = try TemporaryDirectory()
+        var options = LogDatabase.Options()
+        options.vfsName = STREAMLOG_TEST_VFS_NAME
+        options.walAutocheckpointPages = 0
+        let db = try LogDatabase(path: dir.path("lost.db"), options: options)
+        try db.withConnection { connection in
+            try connection.execute("CREATE TABLE scratch(k INTEGER PRIMARY KEY, v BLOB)")
+            try connection.execute("CREATE TABLE copied(k INTEGER PRIMARY KEY, v BLOB UNIQUE)")
+            try connection.execute("PRAGMA cache_size = 10")
+            try connection.execute("BEGIN IMMEDIATE")
+            for k in 0..<300 { try connection.execute("INSERT INTO scratch VALUES (\(k), randomblob(1000))") }
+            streamlog_test_vfs_fail_next_wal_write()
+            // Reads spilled pages of `scratch`: the read writes the buffer out, and that write fails.
+            #expect(throws: StreamLogError.self) { try connection.execute("INSERT INTO copied SELECT * FROM scratch") }
+            #expect(throws: StreamLogError.self) { try connection.execute("COMMIT") }
+            try? connection.execute("ROLLBACK")
+            try connection.execute("PRAGMA cache_size = -2000")
+        }
+        #expect(try db.integrityCheck() == ["ok"])
+        #expect(try db.withConnection { try $0.scalarInt("SELECT count(*) FROM scratch") } == 0)
+        // The failure ended with the transaction: the next one commits.
+        try db.append([.inline(Data("after".utf8))], to: "t")
+        db.close()
+        let reopened = try LogDatabase(path: dir.path("lost.db"))
+        #expect(try reopened.read(topic: "t").count == 1)
+        #expect(try reopened.integrityCheck() == ["ok"])
+    }
+}
+
 extension WALWriteCombiningTests {
     /// Frames a rolled-back transaction spilled may still be collected when it ends; they must
     /// not reach the file after another connection has committed over the same WAL offsets

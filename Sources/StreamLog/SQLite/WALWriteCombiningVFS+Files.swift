@@ -25,7 +25,12 @@ extension WALWriteCombiningVFS {
                 // A WAL is named by its own path; a database by its WAL's (SQLite's
                 // `sqlite3_filename_wal` is valid for the names a database is opened with).
                 if flags & SQLITE_OPEN_WAL != 0 {
-                    setState(State.make(kind: .wal, walPath: String(cString: name), real: real), of: file)
+                    // Without powersafe overwrite SQLite pads each commit to a sector boundary and
+                    // splits the frame that crosses it around a sync: a pattern this shim does not
+                    // recognise as the end of a commit. Such a WAL is written as SQLite writes it.
+                    if methods.pointee.xDeviceCharacteristics!(real) & SQLITE_IOCAP_POWERSAFE_OVERWRITE != 0 {
+                        setState(State.make(kind: .wal, walPath: String(cString: name), real: real), of: file)
+                    }
                 } else if flags & SQLITE_OPEN_MAIN_DB != 0, let wal = sqlite3_filename_wal(name) {
                     setState(State.make(kind: .database, walPath: String(cString: wal), real: real), of: file)
                 }
@@ -72,10 +77,52 @@ extension WALWriteCombiningVFS {
             return forward(file, body)
         }
 
-        /// Writes out whatever a WAL's buffer holds (nothing for any other file).
+        /// Writes out whatever a WAL's buffer holds (nothing for any other file); after a failed
+        /// write, its error.
         static func flush(_ file: UnsafeMutablePointer<sqlite3_file>?) -> Int32 {
             guard let state = state(file), state.pointee.kind == .wal else { return SQLITE_OK }
             return State.flush(state)
+        }
+
+        /// A read: writes out a WAL's buffer first (a read of a lost write fails with its error).
+        static func read(
+            _ file: UnsafeMutablePointer<sqlite3_file>?, _ data: UnsafeMutableRawPointer?, count: Int32, offset: Int64
+        ) -> Int32 {
+            let flushed = flush(file)
+            guard flushed == SQLITE_OK else { return flushed }
+            if let state = state(file), state.pointee.kind == .wal { state.pointee.lastReadOffset = offset }
+            return forward(file) { real, io in io.xRead!(real, data, count, offset) }
+        }
+
+        /// A database file's shared-memory lock call: notes when its connection takes and gives
+        /// up the WAL write lock (slot 0, SQLite's `WAL_WRITE_LOCK`).
+        static func shmLock(_ file: UnsafeMutablePointer<sqlite3_file>?, offset: Int32, count: Int32, flags: Int32) -> Int32 {
+            willUnlock(file, offset: offset, flags: flags)
+            let rc = forward(file) { real, io in io.xShmLock!(real, offset, count, flags) }
+            if rc == SQLITE_OK, offset == 0, let state = state(file), state.pointee.kind == .database {
+                if flags & SQLITE_SHM_UNLOCK != 0 {
+                    state.pointee.holdsWriteLock = false
+                } else if flags & SQLITE_SHM_EXCLUSIVE != 0 {
+                    state.pointee.holdsWriteLock = true
+                }
+            }
+            return rc
+        }
+
+        /// A database file's memory barrier. SQLite calls it while it publishes a commit in the
+        /// WAL index (between writing the index header's two copies): if the connection holds the
+        /// write lock and its WAL's buffer still holds writes, they go to the file now, before
+        /// any other connection can see the commit. By the rules of ``State/write(_:_:count:at:)``
+        /// nothing is left by then; this is the backstop should SQLite write in a pattern they do
+        /// not foresee. Its error cannot be reported (the call returns nothing): it stays with
+        /// the WAL and fails the connection's next write.
+        static func barrier(_ file: UnsafeMutablePointer<sqlite3_file>?) {
+            if let state = state(file), state.pointee.kind == .database, state.pointee.holdsWriteLock {
+                for wal in PendingWrites.shared.take(walPath: state.pointee.walPath) {
+                    _ = State.flush(wal, registered: false)
+                }
+            }
+            forward(file) { real, io in io.xShmBarrier!(real) }
         }
 
         /// Before a database file's connection gives up the WAL write lock (slot 0 of the
@@ -84,13 +131,16 @@ extension WALWriteCombiningVFS {
         /// spill of a transaction that rolled back. Left in the buffer, it would be written later,
         /// over whatever another connection has committed at the same WAL offsets meanwhile.
         /// Written now, under the lock, it lands beyond the last commit, where SQLite itself
-        /// would have written it.
-        static func willUnlock(_ file: UnsafeMutablePointer<sqlite3_file>?, offset: Int32, flags: Int32) {
+        /// would have written it. A failed write's error ends here too: the transaction it
+        /// belonged to is over.
+        private static func willUnlock(_ file: UnsafeMutablePointer<sqlite3_file>?, offset: Int32, flags: Int32) {
             guard offset == 0, flags & SQLITE_SHM_UNLOCK != 0, let state = state(file),
                   state.pointee.kind == .database
             else { return }
             for wal in PendingWrites.shared.take(walPath: state.pointee.walPath) {
                 _ = State.flush(wal, registered: false)  // a rolled-back transaction's frames: an error changes nothing
+                wal.pointee.failure = SQLITE_OK
+                PendingWrites.shared.remove(wal)  // a failed write registered it again
             }
         }
 
@@ -121,6 +171,15 @@ extension WALWriteCombiningVFS {
         var count = 0
         /// The commit frame's header was the last write: its page, next, completes the commit.
         var flushAfterNextWrite = false
+        /// The offset of the last read, while no write has come since: SQLite reads a frame back
+        /// before it rewrites its header with a new checksum.
+        var lastReadOffset: Int64 = -1
+        /// The error of a failed write of the buffer. The bytes are lost, so every later write,
+        /// sync, size or truncate of the WAL fails with it, as the pager itself would after a
+        /// failed write, until the connection gives up the write lock (the transaction is over).
+        var failure = SQLITE_OK
+        /// For a database file: whether its connection holds the WAL write lock.
+        var holdsWriteLock = false
 
         static func make(kind: Kind, walPath: String, real: UnsafeMutablePointer<sqlite3_file>)
             -> UnsafeMutablePointer<State>
@@ -131,7 +190,7 @@ extension WALWriteCombiningVFS {
         }
 
         static func free(_ state: UnsafeMutablePointer<State>) {
-            if state.pointee.count > 0 { PendingWrites.shared.remove(state) }  // a failed flush
+            if state.pointee.count > 0 || state.pointee.failure != SQLITE_OK { PendingWrites.shared.remove(state) }
             state.pointee.bytes?.deallocate()
             state.deinitialize(count: 1)
             state.deallocate()
@@ -141,17 +200,39 @@ extension WALWriteCombiningVFS {
         /// not once ``PendingWrites/take(walPath:)`` has returned it).
         static func flush(_ state: UnsafeMutablePointer<State>, registered: Bool = true) -> Int32 {
             state.pointee.flushAfterNextWrite = false
+            guard state.pointee.failure == SQLITE_OK else { return state.pointee.failure }
             let length = state.pointee.count
             guard length > 0 else { return SQLITE_OK }
-            state.pointee.count = 0  // after a failed write the transaction fails; its frames are not retried
-            if registered { PendingWrites.shared.remove(state) }
+            state.pointee.count = 0
             let real = state.pointee.real
-            return File.methods(real).pointee.xWrite!(real, state.pointee.bytes!, Int32(length), state.pointee.offset)
+            let rc = File.methods(real).pointee.xWrite!(real, state.pointee.bytes!, Int32(length), state.pointee.offset)
+            if rc == SQLITE_OK {
+                if registered { PendingWrites.shared.remove(state) }
+            } else {
+                // Kept registered (or registered again), so that the release of the write lock
+                // finds it and ends the failure.
+                state.pointee.failure = rc
+                if !registered { PendingWrites.shared.add(state) }
+            }
+            return rc
         }
 
         /// Collects one write of SQLite's to a WAL; writes through what does not fit.
         static func write(_ state: UnsafeMutablePointer<State>, _ data: UnsafeRawPointer, count length: Int,
                           at position: Int64) -> Int32 {
+            guard state.pointee.failure == SQLITE_OK else { return state.pointee.failure }
+            let rewritesHeaderJustRead = position == state.pointee.lastReadOffset
+            state.pointee.lastReadOffset = -1
+            if rewritesHeaderJustRead {
+                // A frame header rewritten in place with a new checksum (SQLite's
+                // `walRewriteChecksums`, when a transaction changed a page it had spilled): the
+                // last one is the commit frame's, and no page follows it. Written at once, so it
+                // is in the file before the commit is published, and its error fails the commit.
+                let rc = flush(state)
+                guard rc == SQLITE_OK else { return rc }
+                let real = state.pointee.real
+                return File.methods(real).pointee.xWrite!(real, data, Int32(length), position)
+            }
             let count = state.pointee.count
             if count > 0 && (position != state.pointee.offset + Int64(count) || count + length > capacity) {
                 let flushAfter = state.pointee.flushAfterNextWrite

@@ -3,8 +3,8 @@ import StreamLogCSQLite
 
 extension WALWriteCombiningVFS {
     /// The `sqlite3_io_methods` of ``File``: reads, syncs, truncates and sizes write out a WAL's
-    /// buffer first, writes to a WAL are collected, and a database file's release of the WAL
-    /// write lock writes out its WAL's buffer; everything else forwards. One table per version
+    /// buffer first, writes to a WAL are collected, and a database file's memory barrier and
+    /// release of the WAL write lock write out its WAL's buffer; everything else forwards. One table per version
     /// of the base VFS's file methods (SQLite reads the version to know which methods exist).
     enum IOMethods {
         static func table(version: Int32) -> UnsafeMutablePointer<sqlite3_io_methods> {
@@ -35,9 +35,7 @@ extension WALWriteCombiningVFS {
             var methods = sqlite3_io_methods()
             methods.iVersion = version
             methods.xClose = { file in File.close(file) }
-            methods.xRead = { file, data, count, offset in
-                File.forwardFlushingFirst(file) { real, io in io.xRead!(real, data, count, offset) }
-            }
+            methods.xRead = { file, data, count, offset in File.read(file, data, count: count, offset: offset) }
             methods.xWrite = { file, data, count, offset in
                 guard let state = File.state(file), state.pointee.kind == .wal else {
                     return File.forward(file) { real, io in io.xWrite!(real, data, count, offset) }
@@ -61,11 +59,8 @@ extension WALWriteCombiningVFS {
             methods.xShmMap = { file, region, size, extend, memory in
                 File.forward(file) { real, io in io.xShmMap!(real, region, size, extend, memory) }
             }
-            methods.xShmLock = { file, offset, count, flags in
-                File.willUnlock(file, offset: offset, flags: flags)
-                return File.forward(file) { real, io in io.xShmLock!(real, offset, count, flags) }
-            }
-            methods.xShmBarrier = { file in File.forward(file) { real, io in io.xShmBarrier!(real) } }
+            methods.xShmLock = { file, offset, count, flags in File.shmLock(file, offset: offset, count: count, flags: flags) }
+            methods.xShmBarrier = { file in File.barrier(file) }
             methods.xShmUnmap = { file, delete in File.forward(file) { real, io in io.xShmUnmap!(real, delete) } }
             guard version >= 3 else { return methods }
             methods.xFetch = { file, offset, count, pointer in

@@ -15,22 +15,31 @@ import StreamLogCSQLite
 /// - No other connection reads a frame until the writer publishes it in the shared-memory WAL
 ///   index, which SQLite does only after `sqlite3WalFrames` has written the commit frame; the
 ///   commit frame's write is where the buffer goes to the file, and its error, if any, fails the
-///   commit as before.
+///   commit as before. As a backstop, the writer's memory barrier while it publishes (between
+///   the index header's two copies) writes out anything still collected.
+/// - A frame header SQLite rewrites in place with a new checksum (`walRewriteChecksums`, when a
+///   transaction changed a page it had spilled; the commit frame's header comes last, alone) is
+///   recognised by the read of that frame just before, and written at once.
 /// - Frames of a transaction that has not committed (a page-cache spill) may wait in the buffer,
 ///   but only this connection could read them, and its reads flush first. If the transaction
 ///   rolls back instead, they are written out before the connection releases the WAL write lock
 ///   (its database file's shared-memory unlock of `WAL_WRITE_LOCK`), so they never land over
 ///   frames another connection commits later.
+/// - A failed write of the buffer loses its frames, but SQLite may see only a failed read and
+///   roll back one statement; so every later write, sync, size or truncate of the WAL fails with
+///   that error until the write lock is released, and the transaction cannot commit.
 /// - A crash loses only what a crash before the `pwrite` would have lost; syncs flush first, so
-///   `synchronous = FULL` keeps its guarantee.
+///   `synchronous = FULL` keeps its guarantee. A WAL whose file lacks powersafe overwrite (SQLite
+///   then pads commits to a sector boundary, splitting a frame around a sync) is not combined.
 /// - Writes to files other than WALs (the database, which checkpoints write; journals) go
 ///   straight through.
 ///
 /// The commit frame is recognised from its header: a 24-byte write (SQLite's frame header,
 /// written alone before its page, as SQLite's `walWriteOneFrame` does: 3.40 here), or a
 /// whole frame in one write, whose bytes 4–7 (the database size after a commit) are not zero.
-/// Were a later SQLite to write frames some other way, `WALWriteCombiningTests` would fail: a
-/// reader would find the last commit's frames missing.
+/// `PowerLossTests.aCommitIsInTheFilesBeforeItIsPublished` checks, with a recording VFS, that no
+/// WAL write comes after the publishing barrier, for SQLite's write patterns that differ from
+/// the common one (checksum rewrites, padding).
 enum WALWriteCombiningVFS {
     /// Bytes collected before a write: the unix VFS writes at most 128 KiB − 1 in one call.
     static let capacity = 64 << 10

@@ -233,6 +233,8 @@ struct WriteLog {
         case truncate(file: Int, size: Int)
         case sync(file: Int)
         case delete(file: Int)
+        /// A database file's shared-memory barrier (a commit being published, among others).
+        case barrier(file: Int)
     }
 
     let operations: [Operation]
@@ -252,6 +254,7 @@ struct WriteLog {
                 operations.append(.write(file: file, offset: Int(offset), bytes: data))
             case STREAMLOG_TEST_VFS_TRUNCATE: operations.append(.truncate(file: file, size: Int(offset)))
             case STREAMLOG_TEST_VFS_SYNC: operations.append(.sync(file: file))
+            case STREAMLOG_TEST_VFS_BARRIER: operations.append(.barrier(file: file))
             default: operations.append(.delete(file: file))
             }
         }
@@ -307,6 +310,8 @@ struct WriteLog {
                 current[file] = nil
                 durable[file] = nil
                 lastUnsynced[file] = nil
+            case .barrier:
+                break
             }
         }
         var files: [String: Data] = [:]
@@ -318,6 +323,27 @@ struct WriteLog {
             files[names[file]] = data
         }
         return files
+    }
+
+    /// The files a process crash after the first `cut` operations leaves: every write made so
+    /// far, synced or not (the operating system has them all).
+    func filesWritten(upTo cut: Int) -> [String: Data] {
+        var current: [Int: Data] = [:]
+        for operation in operations.prefix(cut) {
+            switch operation {
+            case .write(let file, let offset, let bytes):
+                current[file] = Self.writing(bytes, at: offset, into: current[file] ?? Data())
+            case .truncate(let file, let size):
+                var data = current[file] ?? Data()
+                if data.count > size { data.removeSubrange(size...) } else { data.append(Data(count: size - data.count)) }
+                current[file] = data
+            case .delete(let file):
+                current[file] = nil
+            case .sync, .barrier:
+                break
+            }
+        }
+        return Dictionary(uniqueKeysWithValues: current.map { (names[$0.key], $0.value) })
     }
 
     private static func writing(_ bytes: Data, at offset: Int, into data: Data) -> Data {
