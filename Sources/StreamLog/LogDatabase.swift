@@ -30,7 +30,8 @@ public final class LogDatabase: @unchecked Sendable {
 
     /// Per-connection memos of rows that never change once written (topic ids, store paths).
     struct Caches {
-        var topics: [String: TopicRecord] = [:]
+        /// By the names' bytes, as `topics.name` is compared.
+        var topics: [BytewiseString: TopicRecord] = [:]
         var stores: [Int64: StoreReference] = [:]
         var externalStores: [String: ObjectStore] = [:]
     }

@@ -33,6 +33,31 @@ import StreamLogTestSupport
         #expect(try db.topicNames().isEmpty)
     }
 
+    @Test func aDecomposedNameIsRefusedWithItsComposedForm() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        let decomposed = "cafe\u{301}"
+        let error = #expect(throws: StreamLogError.self) { try db.append([.inline(Data())], to: decomposed) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("normalization form C") == true)
+        #expect(error?.message.contains("\"caf\u{E9}\"") == true)
+        #expect(try db.topicNames().isEmpty)
+        #expect(throws: StreamLogError.self) { try SQLiteSubscriber(path: dir.path(), topics: ["t"], consumer: decomposed) }
+    }
+
+    /// Swift says the two spellings are equal; SQLite tells them apart, and a handle must find
+    /// exactly what a query finds, whatever it looked up before.
+    @Test func aTopicIsFoundByItsExactBytesNotByCanonicalEquivalence() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)
+        try db.append([.inline(Data("x".utf8))], to: composed)
+        #expect(try db.read(topic: composed).count == 1)  // now in the handle's memo
+        #expect(throws: StreamLogError.self) { try db.read(topic: decomposed) }
+        #expect(throws: StreamLogError.self) { try LogDatabase(path: dir.path()).read(topic: decomposed) }
+    }
+
     @Test func unknownTopicIsNamedInTheError() throws {
         let dir = try TemporaryDirectory()
         let db = try LogDatabase(path: dir.path())

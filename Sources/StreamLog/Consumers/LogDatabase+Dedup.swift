@@ -59,7 +59,7 @@ extension LogDatabase {
         var keptKeys: [String?] = []
         var earlier: [(index: Int, key: String, seq: Int64)] = []  // keys appended by an earlier batch
         var repeated: [(index: Int, key: String, offset: Int)] = []  // keys first seen in this batch
-        var offsetOfKey: [String: Int] = [:]
+        var offsetOfKey: [BytewiseString: Int] = [:]  // as the `dedup_keys` lookup compares keys
         kept.reserveCapacity(events.count)
         for (index, (event, key)) in zip(events, dedupKeys).enumerated() {
             if let key {
@@ -70,11 +70,11 @@ extension LogDatabase {
                     earlier.append((index, key, seq))
                     continue
                 }
-                if let offset = offsetOfKey[key] {
+                if let offset = offsetOfKey[BytewiseString(key)] {
                     repeated.append((index, key, offset))
                     continue
                 }
-                offsetOfKey[key] = kept.count
+                offsetOfKey[BytewiseString(key)] = kept.count
             }
             kept.append(event)
             keptKeys.append(key)

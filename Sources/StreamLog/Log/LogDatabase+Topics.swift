@@ -2,12 +2,12 @@ extension LogDatabase {
     /// The topic named `name`, from the memo or the `topics` table; with `create`, makes it (row
     /// and event table) inside the caller's write transaction.
     func topicRecord(_ name: String, create: Bool, in connection: Connection) throws -> TopicRecord? {
-        if let record = caches.topics[name] { return record }
+        if let record = caches.topics[BytewiseString(name)] { return record }
         let found = try connection.cached("SELECT id FROM topics WHERE name = ?1").queryOne({
             $0.bind(name, at: 1)
         }) { TopicRecord(id: $0.int64(0), name: name) }
         if let found {
-            caches.topics[name] = found
+            caches.topics[BytewiseString(name)] = found
             return found
         }
         guard create else { return nil }
@@ -19,7 +19,7 @@ extension LogDatabase {
         let record = TopicRecord(id: connection.lastInsertRowID, name: name)
         try connection.execute(record.createTableSQL)
         // Memoised now; if the transaction rolls back, `LogDatabase.write` clears the memo.
-        caches.topics[name] = record
+        caches.topics[BytewiseString(name)] = record
         return record
     }
 

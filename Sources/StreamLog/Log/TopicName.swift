@@ -1,7 +1,13 @@
+import Foundation
+
 /// Rules for topic names (and consumer and group names, which follow the same rules).
 ///
 /// A name is data, never an SQL identifier: any non-empty UTF-8 string of at most
-/// ``maxBytes`` bytes without NUL characters is accepted (quotes, semicolons, Unicode, spaces…).
+/// ``maxBytes`` bytes without NUL characters, in Unicode normalization form C, is accepted
+/// (quotes, semicolons, Unicode, spaces…). Form C because Swift compares strings by canonical
+/// equivalence and SQLite by bytes: two spellings of "café" are one string to a Swift program
+/// and two names to the file. Requiring the composed spelling (what keyboards and most text
+/// produce) keeps every name one name on both sides.
 public enum TopicName {
     /// The longest accepted name, in UTF-8 bytes.
     public static let maxBytes = 1024
@@ -18,6 +24,14 @@ public enum TopicName {
         }
         if name.utf8.contains(0) {
             throw StreamLogError(.invalidArgument, "\(kind) name contains a NUL character")
+        }
+        if name.utf8.contains(where: { $0 >= 0x80 }) {  // ASCII is always in form C
+            let composed = name.precomposedStringWithCanonicalMapping
+            if !composed.utf8.elementsEqual(name.utf8) {
+                throw StreamLogError(
+                    .invalidArgument,
+                    "\(kind) name \(quoted(name)) is not in Unicode normalization form C; use its composed form \(quoted(composed))")
+            }
         }
     }
 
