@@ -183,8 +183,13 @@ public final class StreamConsumer<T: Sendable>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard !isClosed else { return }
-        try acknowledgeLocked()
-        try subscriber.commitAcknowledgements()
+        do {
+            try acknowledgeLocked()
+            try subscriber.commitAcknowledgements()
+        } catch let error as StreamLogError where error.code == .closed {
+            // The subscriber was closed first: nothing can be written any more, and retrying
+            // would fail the same way.
+        }
         isClosed = true
         if closeSubscriber { subscriber.close(stores: stores) }
     }
