@@ -184,7 +184,7 @@ public final class SQLiteSubscriber: EventSubscriber, @unchecked Sendable {
         }
         guard event.store == nil else {
             let store = try database.objectStore(for: event.store)
-            return event.evict ? try store.take(key) : try store.get(key)
+            return event.evict ? try store.take(key, evictable: true) : try store.get(key)
         }
         // An object this subscriber already fetched for eviction is gone as far as anyone is concerned.
         if event.evict && hasUncommittedEviction(of: event) {
