@@ -1,8 +1,8 @@
 import Foundation
 
 /// Receives raw messages (bytes) from topics, without objects or metadata: ProxyStore's
-/// message-level `Subscriber`, the counterpart of ``MessagePublisher``. Every
-/// ``EventSubscriber`` is one: a message is the payload of an inline object event.
+/// message-level `Subscriber`, the counterpart of ``MessagePublisher``. ``SQLiteSubscriber`` is
+/// one: a message is the payload of an inline object event.
 public protocol MessageSubscriber: AnyObject {
     /// The next message of any subscribed topic, waiting up to `timeout` (`nil`: as long as it
     /// takes); `nil` on timeout and once every topic has delivered its end of stream.
