@@ -53,7 +53,10 @@ struct StreamLogCommand: ParsableCommand {
             .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
         if !message.isEmpty {
-            FileHandle.standardError.write(Data("streamlog: error: \(message)\n".utf8))
+            // write(2), ignoring its result: FileHandle.write stops the process when standard
+            // error is closed or a broken pipe, and the error would go nowhere anyway.
+            var line = Array("streamlog: error: \(message)\n".utf8)
+            _ = line.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         }
         Foundation.exit(code.rawValue)
     }

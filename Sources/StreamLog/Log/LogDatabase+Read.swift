@@ -64,29 +64,33 @@ extension LogDatabase {
     /// key: O(log² n) row lookups, no scan.
     public func firstSeq(topic: String, atOrAfter time: Timestamp) throws -> Int64? {
         try read { connection in
-            let record = try existingTopic(topic, in: connection)
-            let bounds = try connection.cached("SELECT min(seq), max(seq) FROM \(record.table)").queryOne { statement in
-                (statement.optionalInt64(0), statement.optionalInt64(1))
-            }
-            guard let low0 = bounds?.0, let high0 = bounds?.1 else { return nil }
-            let timeAt = try connection.cached("SELECT seq, time FROM \(record.table) WHERE seq >= ?1 ORDER BY seq LIMIT 1")
-            func firstAtOrAfter(_ seq: Int64) throws -> (Int64, Int64)? {
-                try timeAt.queryOne({ $0.bind(seq, at: 1) }) { ($0.int64(0), $0.int64(1)) }
-            }
-            // Searches for the lowest `x` whose first retained event at or after it is late
-            // enough; that event is the answer. Seqs may have gaps (rows deleted out of order), so
-            // `high` moves to `middle`, not to the seq found: that seq can be `high` itself.
-            var low = low0
-            var high = high0
-            guard let last = try firstAtOrAfter(high), last.1 >= time.microsecondsSinceEpoch else { return nil }
-            while low < high {
-                let middle = low + (high - low) / 2
-                guard let (seq, eventTime) = try firstAtOrAfter(middle) else { break }
-                // Every `x` in middle ... seq finds the same event.
-                if eventTime >= time.microsecondsSinceEpoch { high = middle } else { low = seq + 1 }
-            }
-            return try firstAtOrAfter(low)?.0
+            try firstSeq(try existingTopic(topic, in: connection), atOrAfter: time, in: connection)
         }
+    }
+
+    /// ``firstSeq(topic:atOrAfter:)`` inside the caller's transaction.
+    func firstSeq(_ record: TopicRecord, atOrAfter time: Timestamp, in connection: Connection) throws -> Int64? {
+        let bounds = try connection.cached("SELECT min(seq), max(seq) FROM \(record.table)").queryOne { statement in
+            (statement.optionalInt64(0), statement.optionalInt64(1))
+        }
+        guard let low0 = bounds?.0, let high0 = bounds?.1 else { return nil }
+        let timeAt = try connection.cached("SELECT seq, time FROM \(record.table) WHERE seq >= ?1 ORDER BY seq LIMIT 1")
+        func firstAtOrAfter(_ seq: Int64) throws -> (Int64, Int64)? {
+            try timeAt.queryOne({ $0.bind(seq, at: 1) }) { ($0.int64(0), $0.int64(1)) }
+        }
+        // Searches for the lowest `x` whose first retained event at or after it is late
+        // enough; that event is the answer. Seqs may have gaps (rows deleted out of order), so
+        // `high` moves to `middle`, not to the seq found: that seq can be `high` itself.
+        var low = low0
+        var high = high0
+        guard let last = try firstAtOrAfter(high), last.1 >= time.microsecondsSinceEpoch else { return nil }
+        while low < high {
+            let middle = low + (high - low) / 2
+            guard let (seq, eventTime) = try firstAtOrAfter(middle) else { break }
+            // Every `x` in middle ... seq finds the same event.
+            if eventTime >= time.microsecondsSinceEpoch { high = middle } else { low = seq + 1 }
+        }
+        return try firstAtOrAfter(low)?.0
     }
 
     /// Up to `limit` events after `after`, inside the caller's lock.

@@ -42,8 +42,14 @@ extension LogDatabase {
     /// Deletes the object events of `topic` appended before `time`.
     @discardableResult
     public func trim(topic: String, olderThan time: Timestamp) throws -> TrimResult {
-        let boundary = try firstSeq(topic: topic, atOrAfter: time) ?? .max
-        return try trim(topic: topic, before: boundary)
+        try write { connection in
+            let record = try existingTopic(topic, in: connection)
+            // Found inside the trim's own transaction, and bounded by the newest seq: an event
+            // appended while the trim waited for the write lock is newer than `time` and stays.
+            let boundary = try firstSeq(record, atOrAfter: time, in: connection)
+                ?? highestSeq(record, in: connection) + 1
+            return try trimRows(record, before: boundary, in: connection)
+        }
     }
 
     /// Deletes rows below `seq` and the objects of this file they referenced, in the caller's

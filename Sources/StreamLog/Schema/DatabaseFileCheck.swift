@@ -8,6 +8,10 @@ enum DatabaseFileCheck {
     /// Throws when `path` exists but cannot be a whole SQLite database. A missing or empty file
     /// passes (SQLite makes an empty file a new database).
     static func validate(path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw StreamLogError(.notADatabase, "\(path) is a directory, not a database file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
         guard ((try? handle.seekToEnd()) ?? 0) > 0 else { return }
@@ -16,7 +20,13 @@ enum DatabaseFileCheck {
         // and then grows the file cannot pair a new page count with an old size.
         let companionsEmpty = companionsAreEmpty(path)
         try handle.seek(toOffset: 0)
-        let header = [UInt8](handle.readData(ofLength: 100))
+        // `read(upToCount:)` throws where `readData(ofLength:)` would stop the process.
+        let header: [UInt8]
+        do {
+            header = [UInt8](try handle.read(upToCount: 100) ?? Data())
+        } catch {
+            throw StreamLogError(.io, "cannot read the header of \(path): \(error.localizedDescription)")
+        }
         let fileSize = (try? handle.seekToEnd()) ?? 0
         guard header.count == 100, Array(header[0..<16]) == magic else {
             throw StreamLogError(.notADatabase, "\(path) is not an SQLite database (its header is not SQLite's)")

@@ -40,8 +40,9 @@ extension ConsumeCommand {
                 try printer.flush()
             } catch {
                 // Lines that may not have been written: their events go back to the group now
-                // rather than when their leases end.
-                for delivery in deliveries where !delivery.isEndOfStream { try? db.nack(delivery.receipt) }
+                // rather than when their leases end, without using up a delivery (nobody saw
+                // them; a nack would dead-letter them after a few closed pipes).
+                try? db.giveBackUntried(deliveries.map(\.receipt))
                 throw error
             }
             if finished || count == max || (follow && StopSignal.isRaised) {

@@ -75,8 +75,10 @@ struct DLQCommand: ParsableCommand {
         var count = 0
         if json { output.buffer.append(UInt8(ascii: "[")) }
         if dlqExists {
+            let (group, topic) = (self.group, self.topic)  // read once: each read of an option is a lookup
             try db.forEachEvent(topic: dlqTopic) { event in
-                guard let letter = LogDatabase.DeadLetter(event) else { return true }
+                // Only this pair's letters: another (topic, group) pair may share the name.
+                guard let letter = LogDatabase.DeadLetter(event, group: group, topic: topic) else { return true }
                 if json {
                     JSONText.appendASCII(count == 0 ? "\n  " : ",\n  ", to: &output.buffer)
                     appendJSON(letter, times: &times, to: &output.buffer)

@@ -102,6 +102,9 @@ struct ReplayCommand: ParsableCommand {
             // appear later, even if trimmed rows left a gap.
             state.cursor = max(state.cursor, snapshotEnd)
             try printer.flush()
+            // Started at or past the end of a closed topic: nothing can come any more. (Closed is
+            // read first: after it, the last seq cannot change.)
+            if try db.isClosed(topic: topic), try state.cursor >= db.lastSeq(topic: topic) { break }
             guard let next = try TopicWaiter.waitForSeq(after: state.cursor, topic: topic, in: db) else { break }
             highest = next
         }

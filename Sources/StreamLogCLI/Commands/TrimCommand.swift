@@ -58,8 +58,11 @@ struct TrimCommand: ParsableCommand {
                 result = try db.trim(topic: topic, keepingLast: keep)
             } else {
                 let (seconds, attoseconds) = olderThan!.duration.components
-                let age = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-                let cutoff = Timestamp(microsecondsSinceEpoch: Timestamp.now().microsecondsSinceEpoch - age)
+                // An age beyond Int64 microseconds (about 292,000 years) reaches before any event.
+                let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+                let (sum, sumOverflow) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000)
+                let age = overflow || sumOverflow ? Int64.max : sum
+                let cutoff = Timestamp(microsecondsSinceEpoch: Timestamp.now().microsecondsSinceEpoch - max(age, 0))
                 result = try db.trim(topic: topic, olderThan: cutoff)
             }
         }

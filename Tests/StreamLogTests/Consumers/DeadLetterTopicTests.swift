@@ -22,6 +22,24 @@ import StreamLogTestSupport
         #expect(try db.closeTopic(dlq) == 1)
     }
 
+    /// A delivery given back untried (its output closed before it was written) does not use up
+    /// one of its deliveries: with a limit of one, it is delivered again, not dead-lettered.
+    @Test func aDeliveryGivenBackUntriedKeepsItsAttempt() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        try db.append(numberedEvents(1), to: "t")
+        try db.createGroup("g", topic: "t", options: .init(maxDeliveries: 1))
+        for _ in 0..<3 {
+            let claimed = try db.claim(group: "g", topic: "t", member: "m", limit: 1)
+            #expect(claimed.map(\.event.seq) == [1])
+            try db.giveBackUntried(claimed.map(\.receipt))
+        }
+        #expect(try db.deadLetters(group: "g", topic: "t").isEmpty)
+        let last = try db.claim(group: "g", topic: "t", member: "m", limit: 1)
+        try db.nack(try #require(last.first).receipt, error: "tried and failed")
+        #expect(try db.deadLetters(group: "g", topic: "t").map(\.attempts) == [1])
+    }
+
     /// A dead-letter topic closed before its group existed (or by another tool) takes no more
     /// letters: a spent event is parked instead of failing every later claim of the group.
     @Test func aSpentEventWhoseDeadLetterTopicIsClosedIsParkedAndClaimsGoOn() throws {
