@@ -146,16 +146,26 @@ public final class LogDatabase: @unchecked Sendable {
     /// Copies every WAL frame into the database file and truncates the WAL.
     ///
     /// Call it after large deletions or imports. It cannot shrink the WAL while another
-    /// connection holds an open read snapshot; it then returns `false`.
+    /// connection holds an open read snapshot; it then returns `false`, after waiting at most
+    /// ``truncatingCheckpointWait`` for it.
     @discardableResult
     public func checkpoint() throws -> Bool {
         try withConnection { connection in
-            let busy = try Statement(connection: connection, sql: "PRAGMA wal_checkpoint(TRUNCATE)").queryOne {
-                $0.int64(0)
+            // Copying needs no lock that writers wait for; do it first.
+            _ = try Statement(connection: connection, sql: "PRAGMA wal_checkpoint(PASSIVE)").queryOne { $0.int64(0) }
+            // A truncating checkpoint holds the write lock while it waits for readers: with the
+            // connection's own busy timeout (30 s by default) every writer would wait that long
+            // behind one long read.
+            let busy = try connection.withBusyTimeout(Self.truncatingCheckpointWait) {
+                try Statement(connection: connection, sql: "PRAGMA wal_checkpoint(TRUNCATE)").queryOne { $0.int64(0) }
             }
             return busy == 0
         }
     }
+
+    /// How long ``checkpoint()`` waits for readers (holding up writers meanwhile) before it
+    /// gives up truncating the WAL.
+    public static let truncatingCheckpointWait: Duration = .milliseconds(100)
 }
 
 extension LogDatabase {

@@ -57,6 +57,18 @@ import StreamLogTestSupport
         #expect(try fileBytes(path) == before)
     }
 
+    /// A newer build may migrate the file between an opener's first check and its migration
+    /// step: the step must refuse it too, not take it for up to date.
+    @Test func aSchemaMigratedByANewerBuildMeanwhileIsRefusedByTheMigrationStep() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path()
+        try LogDatabase(path: path).close()
+        let connection = try Connection(path: path, readOnly: false, create: false, busyTimeout: .seconds(5))
+        try connection.execute("PRAGMA user_version = \(MigrationScripts.latestVersion + 1)")
+        let error = #expect(throws: StreamLogError.self) { try Migrator.prepare(connection, readOnly: false) }
+        #expect(error?.code == .schemaTooNew)
+    }
+
     @Test(arguments: [0, 50, 99, 100, 4096, 20000])
     func randomBytesAreRefusedAndLeftUntouched(size: Int) throws {
         let dir = try TemporaryDirectory()

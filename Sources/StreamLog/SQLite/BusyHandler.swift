@@ -8,25 +8,29 @@ import StreamLogCSQLite
 /// thousands of times a second that dominates. This handler yields, then sleeps 20 µs, growing
 /// to 1 ms, and gives up (SQLITE_BUSY, reported as `.busyTimeout`) once the timeout has passed.
 enum BusyHandler {
-    /// Installs the handler on `handle`, giving up after `timeout`.
-    static func install(on handle: OpaquePointer, timeout: Duration) {
+    /// Installs the handler on `handle`, giving up after `timeout`. The returned context belongs
+    /// to the connection: it releases it with ``release(_:)`` once `handle` is closed. (Kept by
+    /// the connection, not in a registry keyed by the handle's address: a closed handle's address
+    /// can be reused by a connection another thread opens before the first one's context is
+    /// released.)
+    static func install(on handle: OpaquePointer, timeout: Duration) -> UnsafeMutableRawPointer {
         let context = Unmanaged.passRetained(Deadline(timeout: timeout)).toOpaque()
+        reinstall(context, on: handle)
+        return context
+    }
+
+    /// Makes `context` (from ``install(on:timeout:)``) `handle`'s busy handler again.
+    static func reinstall(_ context: UnsafeMutableRawPointer, on handle: OpaquePointer) {
         sqlite3_busy_handler(handle, { context, attempt in
             let deadline = Unmanaged<Deadline>.fromOpaque(context!).takeUnretainedValue()
             return deadline.wait(attempt: Int(attempt)) ? 1 : 0
         }, context)
-        contexts.withLock { $0[UInt(bitPattern: handle)] = context }
     }
 
-    /// Releases the context of `handle`'s handler (after the connection is closed).
-    static func remove(from handle: OpaquePointer) {
-        if let context = contexts.withLock({ $0.removeValue(forKey: UInt(bitPattern: handle)) }) {
-            Unmanaged<Deadline>.fromOpaque(context).release()
-        }
+    /// Releases a context ``install(on:timeout:)`` returned, after its connection is closed.
+    static func release(_ context: UnsafeMutableRawPointer) {
+        Unmanaged<Deadline>.fromOpaque(context).release()
     }
-
-    /// The handlers' contexts by connection, so they can be released when the connection closes.
-    private static let contexts = LockedDictionary()
 
     /// When one wait for the lock began and how long it may last.
     final class Deadline: @unchecked Sendable {
@@ -49,18 +53,5 @@ enum BusyHandler {
             }
             return true
         }
-    }
-}
-
-/// A dictionary behind a lock (for process-wide registries).
-final class LockedDictionary: @unchecked Sendable {
-    // @unchecked: `storage` is only touched under `lock`.
-    private let lock = NSLock()
-    private var storage: [UInt: UnsafeMutableRawPointer] = [:]
-
-    func withLock<R>(_ body: (inout [UInt: UnsafeMutableRawPointer]) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&storage)
     }
 }

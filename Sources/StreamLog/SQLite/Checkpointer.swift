@@ -31,9 +31,11 @@ final class Checkpointer: @unchecked Sendable {
     init(path: String, threshold: Int, busyTimeout: Duration, vfs: String? = nil) {
         self.path = path
         self.vfs = vfs
-        self.threshold = Int32(clamping: max(threshold, 1))
-        self.hardLimit = Int32(clamping: max(threshold, 1) * 8)
-        self.restartThreshold = Int32(clamping: max(threshold, 1) * 4)
+        // Clamped before multiplying: a huge threshold must not overflow.
+        let pages = min(max(threshold, 1), Int(Int32.max))
+        self.threshold = Int32(clamping: pages)
+        self.hardLimit = Int32(clamping: pages * 8)
+        self.restartThreshold = Int32(clamping: pages * 4)
         self.busyTimeout = busyTimeout
     }
 

@@ -11,6 +11,8 @@ final class Connection {
     let busyTimeout: Duration
     private var cache: [String: Statement] = [:]
     private var hotCache: [HotStatementKey: Statement] = [:]
+    /// The busy handler's context, released once the handle is closed.
+    private let busyHandlerContext: UnsafeMutableRawPointer
 
     /// Opens (and with `create`, creates) the file. Performs no reads or writes of the database.
     init(path: String, readOnly: Bool, create: Bool, busyTimeout: Duration, vfs: String? = nil) throws {
@@ -32,14 +34,25 @@ final class Connection {
         self.path = path
         self.busyTimeout = busyTimeout
         sqlite3_extended_result_codes(db, 1)
-        BusyHandler.install(on: db, timeout: busyTimeout)
+        busyHandlerContext = BusyHandler.install(on: db, timeout: busyTimeout)
     }
 
     deinit {
         cache.removeAll()
         hotCache.removeAll()
         sqlite3_close_v2(handle)
-        BusyHandler.remove(from: handle)
+        BusyHandler.release(busyHandlerContext)
+    }
+
+    /// Runs `body` with a busy handler that gives up after `timeout` instead of the
+    /// connection's own.
+    func withBusyTimeout<R>(_ timeout: Duration, _ body: () throws -> R) rethrows -> R {
+        let temporary = BusyHandler.install(on: handle, timeout: timeout)
+        defer {
+            BusyHandler.reinstall(busyHandlerContext, on: handle)
+            BusyHandler.release(temporary)
+        }
+        return try body()
     }
 
     /// The statement for `sql`, prepared once and reused.

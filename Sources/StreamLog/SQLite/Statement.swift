@@ -31,10 +31,20 @@ final class Statement {
     func bind(_ value: Double, at index: Int32) { sqlite3_bind_double(handle, index, value) }
     func bindNull(at index: Int32) { sqlite3_bind_null(handle, index) }
 
-    /// Binds a copy of `value` (SQLite copies: the Swift string need not outlive the call).
+    /// Binds a copy of `value` (SQLite copies: the Swift string need not outlive the call), all
+    /// of its bytes: with a length of -1 SQLite would stop at the first NUL character.
     func bind(_ value: String?, at index: Int32) {
-        guard let value else { return bindNull(at: index) }
-        sqlite3_bind_text(handle, index, value, -1, sqliteTransient)
+        guard var value else { return bindNull(at: index) }
+        value.withUTF8 { bytes in
+            if bytes.isEmpty {
+                sqlite3_bind_text(handle, index, "", 0, sqliteTransient)  // a NULL pointer would bind SQL NULL
+            } else {
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    _ = sqlite3_bind_text64(
+                        handle, index, chars.baseAddress, sqlite3_uint64(chars.count), sqliteTransient, UInt8(SQLITE_UTF8))
+                }
+            }
+        }
     }
 
     func bind(_ value: Int64?, at index: Int32) {

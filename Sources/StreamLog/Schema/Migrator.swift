@@ -24,6 +24,8 @@ enum Migrator {
     static func prepare(_ connection: Connection, readOnly: Bool) throws {
         let latest = MigrationScripts.latestVersion
         var version = try connection.retryingWhileBusy { try connection.scalarInt("PRAGMA user_version") } ?? 0
+        // A newer build may have migrated the file since the check made before configuring it.
+        if version > latest { try validate(connection, version: version) }
         guard version < latest else { return }
         guard !readOnly else {
             throw StreamLogError(

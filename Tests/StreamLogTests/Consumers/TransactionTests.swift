@@ -29,6 +29,18 @@ import StreamLogTestSupport
         return event.seq
     }
 
+    /// Text is bound with its length: SQLite would stop at a NUL character otherwise.
+    @Test func textWithANulCharacterRoundTripsWhole() throws {
+        let dir = try TemporaryDirectory()
+        let db = try LogDatabase(path: dir.path())
+        let rows = try db.transaction { tx in
+            _ = try tx.execute("CREATE TABLE notes (body TEXT)")
+            _ = try tx.execute("INSERT INTO notes VALUES (?1), (?2)", [.text("a\0b"), .text("")])
+            return try tx.query("SELECT body, length(CAST(body AS BLOB)) FROM notes ORDER BY rowid")
+        }
+        #expect(rows == [[.text("a\0b"), .integer(3)], [.text(""), .integer(0)]])
+    }
+
     @Test func resultsAndTheCursorCommitTogether() throws {
         let (_, db) = try prepared()
         #expect(try db.transaction { try processNext($0) } == 1)
