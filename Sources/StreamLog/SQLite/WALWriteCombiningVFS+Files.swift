@@ -230,8 +230,7 @@ extension WALWriteCombiningVFS {
                 // is in the file before the commit is published, and its error fails the commit.
                 let rc = flush(state)
                 guard rc == SQLITE_OK else { return rc }
-                let real = state.pointee.real
-                return File.methods(real).pointee.xWrite!(real, data, Int32(length), position)
+                return writeThrough(state, data, count: length, at: position)
             }
             let count = state.pointee.count
             if count > 0 && (position != state.pointee.offset + Int64(count) || count + length > capacity) {
@@ -242,8 +241,7 @@ extension WALWriteCombiningVFS {
             }
             if length > capacity {  // a page as large as the buffer: nothing to combine it with
                 state.pointee.flushAfterNextWrite = false
-                let real = state.pointee.real
-                return File.methods(real).pointee.xWrite!(real, data, Int32(length), position)
+                return writeThrough(state, data, count: length, at: position)
             }
             if state.pointee.count == 0 {
                 state.pointee.offset = position
@@ -262,6 +260,13 @@ extension WALWriteCombiningVFS {
                 }
             }
             return SQLITE_OK
+        }
+
+        /// Writes to the real file at once (the buffer is empty); SQLite gets its result.
+        private static func writeThrough(_ state: UnsafeMutablePointer<State>, _ data: UnsafeRawPointer,
+                                         count length: Int, at position: Int64) -> Int32 {
+            let real = state.pointee.real
+            return File.methods(real).pointee.xWrite!(real, data, Int32(length), position)
         }
     }
 
